@@ -1,0 +1,47 @@
+# The course's commands. `make book` and `make test` are the two a newcomer needs;
+# both create .venv from requirements.txt on first use and update it when that file changes.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# Touched after a successful install: make re-installs whenever requirements.txt or
+# pyproject.toml is newer than this file.
+STAMP := $(VENV)/.installed
+
+.PHONY: book test lint release autograde feedback grades bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The site is built: open $(CURDIR)/_build/html/index.html"
+
+test: $(STAMP) lint
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+release: $(STAMP)
+	$(BIN)/nbgrader generate_assignment --all --force
+
+autograde: $(STAMP)
+	$(BIN)/nbgrader autograde --all
+
+feedback: $(STAMP)
+	$(BIN)/nbgrader generate_feedback --all
+
+grades: $(STAMP)
+	$(BIN)/nbgrader export
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_lstm.py
+
+clean:
+	rm -rf _build .pytest_cache

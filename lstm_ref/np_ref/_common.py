@@ -1,0 +1,92 @@
+"""Small pieces every NumPy cell uses: the activations, the affine map and the input checks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstm_ref._checks import ShapeChecker, optional_state
+from lstm_ref.specs import PARAM_SPECS
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) = 1 / (1 + e^(-z)) without overflow: exp only ever sees -|z| <= 0."""
+    e = np.exp(-np.abs(z))  # in (0, 1]
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid(z) -> np.ndarray:
+    """Numerically stable logistic sigmoid, element-wise; any shape.
+
+    Mathematically σ(z) lies strictly between 0 and 1. In floating point it rounds to exactly
+    1.0 once z > 36.7 (float64) or z > 16.6 (float32), and underflows towards 0 for very negative z.
+    """
+    check = ShapeChecker()
+    z = check("z", z, *[f"d{k}" for k in range(np.ndim(z))])
+    return _sigmoid(z)
+
+
+def concat(h_prev: np.ndarray, x_t: np.ndarray) -> np.ndarray:
+    """[h_{t-1}, x_t]: (N, H) and (N, D) -> (N, H + D), hidden state first."""
+    return np.concatenate([h_prev, x_t], axis=1)
+
+
+def check_step(cell: str, x_t, params, **states):
+    """Check one time step's inputs: x_t (N, D), each state (N, H), params of ``cell``.
+
+    Returns the checker (with N, D, H bound), x_t, the params, and the states in order.
+    """
+    check = ShapeChecker()
+    x_t = check("x_t", x_t, "N", "D")
+    checked = [check(name, value, "N", "H") for name, value in states.items()]
+    params = check.params("params", params, PARAM_SPECS[cell])
+    return check, x_t, params, checked
+
+
+def check_sequence(cell: str, x, params, **initial):
+    """Check a sequence x (N, T, D), the params of ``cell`` and optional initial states (N, H).
+
+    Initial states that are None become zeros. Returns the checker, x, params and the states.
+    """
+    check = ShapeChecker()
+    x = check("x", x, "N", "T", "D")
+    params = check.params("params", params, PARAM_SPECS[cell])
+    states = [optional_state(check, name, value) for name, value in initial.items()]
+    return check, x, params, states
+
+
+def check_upstream(check: ShapeChecker, **grads):
+    """Check upstream gradients against the forward pass's sizes; None becomes zeros.
+
+    ``dhs`` is (N, T, H); any other gradient is a state's, (N, H).
+    """
+    out = []
+    for name, value in grads.items():
+        letters = ("N", "T", "H") if name == "dhs" else ("N", "H")
+        if value is None:
+            out.append(np.zeros(tuple(check.dims[k] for k in letters), dtype=check.dtype))
+        else:
+            out.append(check(name, value, *letters))
+    return out
+
+
+def check_step_upstream(state_like: np.ndarray, **grads):
+    """Check one step's upstream gradients against a state array (N, H) of its forward pass."""
+    check = ShapeChecker(N=state_like.shape[0], H=state_like.shape[1])
+    check.dtype, check.dtype_source = state_like.dtype, "the forward pass"
+    return check_upstream(check, **grads)
+
+
+def affine_backward(da: dict, hx: np.ndarray, p: dict):
+    """Backward of the gate pre-activations a_g = hx @ W_g.T + b_g, for every gate g in ``da``.
+
+    da maps a gate's letter to dL/da_g (N, H); hx = [h_{t-1}, x_t] (N, H + D).
+    Returns dh_prev (N, H), dx_t (N, D) and the gradients of each W_g and b_g.
+    """
+    dparams = {}
+    dhx = np.zeros_like(hx)
+    for gate, da_gate in da.items():
+        dparams[f"W_{gate}"] = da_gate.T @ hx  # (H, N) @ (N, H + D) -> (H, H + D)
+        dparams[f"b_{gate}"] = da_gate.sum(axis=0)
+        dhx += da_gate @ p[f"W_{gate}"]  # (N, H) @ (H, H + D) -> (N, H + D)
+    H = next(iter(da.values())).shape[1]
+    return dhx[:, :H], dhx[:, H:], dparams

@@ -1,0 +1,183 @@
+"""The LSTM in NumPy, gate by gate, exactly as the book teaches it.
+
+Letters: N batch, T steps, D input size, H hidden size. A step is (N, D), a sequence (N, T, D),
+states (N, H). Every weight is (H, H + D) and acts on hx = [h_{t-1}, x_t]; in code ``hx @ W.T``.
+
+    f_t = σ(W_f · [h_{t-1}, x_t] + b_f)          forget gate
+    i_t = σ(W_i · [h_{t-1}, x_t] + b_i)          input gate
+    C̃_t = tanh(W_c · [h_{t-1}, x_t] + b_c)       candidate
+    C_t = f_t * C_{t-1} + i_t * C̃_t              cell update
+    o_t = σ(W_o · [h_{t-1}, x_t] + b_o)          output gate
+    h_t = o_t * tanh(C_t)                         hidden state
+
+The fast path of the same maths is in ``lstm_fast``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstm_ref._checks import ShapeChecker
+from lstm_ref.np_ref._common import (
+    _sigmoid,
+    affine_backward,
+    check_step,
+    check_step_upstream,
+    concat,
+)
+from lstm_ref.np_ref.sequence import sequence_backward, sequence_forward
+
+# ---------------------------------------------------------------------------------------------
+# The gates one at a time: the functions the exercises ask students to write.
+
+
+def _check_gate(h_prev, x_t, W, b, W_name: str, b_name: str):
+    check = ShapeChecker()
+    h_prev = check("h_prev", h_prev, "N", "H")
+    x_t = check("x_t", x_t, "N", "D")
+    W = check(W_name, W, "H", "H + D")
+    b = check(b_name, b, "H")
+    return concat(h_prev, x_t), W, b  # [h_{t-1}, x_t]: (N, H + D)
+
+
+def forget_gate(h_prev, x_t, W_f, b_f) -> np.ndarray:
+    """f_t = σ(W_f · [h_{t-1}, x_t] + b_f).
+
+    h_prev (N, H), x_t (N, D), W_f (H, H + D), b_f (H,) -> f_t (N, H), every entry in (0, 1):
+    near 0 forgets that entry of the cell state, near 1 keeps it.
+    """
+    hx, W_f, b_f = _check_gate(h_prev, x_t, W_f, b_f, "W_f", "b_f")
+    return _sigmoid(hx @ W_f.T + b_f)  # (N, H + D) @ (H + D, H) -> (N, H)
+
+
+def input_gate(h_prev, x_t, W_i, b_i) -> np.ndarray:
+    """i_t = σ(W_i · [h_{t-1}, x_t] + b_i): how much of each candidate entry to write.
+
+    h_prev (N, H), x_t (N, D), W_i (H, H + D), b_i (H,) -> i_t (N, H).
+    """
+    hx, W_i, b_i = _check_gate(h_prev, x_t, W_i, b_i, "W_i", "b_i")
+    return _sigmoid(hx @ W_i.T + b_i)
+
+
+def candidate(h_prev, x_t, W_c, b_c) -> np.ndarray:
+    """C̃_t = tanh(W_c · [h_{t-1}, x_t] + b_c): new values, in (-1, 1), that could be written.
+
+    h_prev (N, H), x_t (N, D), W_c (H, H + D), b_c (H,) -> c_tilde (N, H).
+    """
+    hx, W_c, b_c = _check_gate(h_prev, x_t, W_c, b_c, "W_c", "b_c")
+    return np.tanh(hx @ W_c.T + b_c)
+
+
+def output_gate(h_prev, x_t, W_o, b_o) -> np.ndarray:
+    """o_t = σ(W_o · [h_{t-1}, x_t] + b_o): how much of each squashed cell entry to show.
+
+    h_prev (N, H), x_t (N, D), W_o (H, H + D), b_o (H,) -> o_t (N, H).
+    """
+    hx, W_o, b_o = _check_gate(h_prev, x_t, W_o, b_o, "W_o", "b_o")
+    return _sigmoid(hx @ W_o.T + b_o)
+
+
+def cell_update(f_t, c_prev, i_t, c_tilde) -> np.ndarray:
+    """C_t = f_t * C_{t-1} + i_t * C̃_t: forget part of the old memory, write part of the new.
+
+    All four arrays and the result are (N, H); * is element-wise.
+    """
+    check = ShapeChecker()
+    f_t = check("f_t", f_t, "N", "H")
+    c_prev = check("c_prev", c_prev, "N", "H")
+    i_t = check("i_t", i_t, "N", "H")
+    c_tilde = check("c_tilde", c_tilde, "N", "H")
+    return f_t * c_prev + i_t * c_tilde
+
+
+def hidden_state(o_t, c_t) -> np.ndarray:
+    """h_t = o_t * tanh(C_t): the output gate filters the squashed cell state.
+
+    o_t (N, H), c_t (N, H) -> h_t (N, H).
+    """
+    check = ShapeChecker()
+    o_t = check("o_t", o_t, "N", "H")
+    c_t = check("c_t", c_t, "N", "H")
+    return o_t * np.tanh(c_t)
+
+
+# ---------------------------------------------------------------------------------------------
+# One cell: forward returns what backward needs.
+
+
+def _lstm_cell_forward(x_t, h_prev, c_prev, p):
+    hx = concat(h_prev, x_t)  # [h_{t-1}, x_t]: (N, H + D)
+    f_t = _sigmoid(hx @ p["W_f"].T + p["b_f"])  # forget gate
+    i_t = _sigmoid(hx @ p["W_i"].T + p["b_i"])  # input gate
+    c_tilde = np.tanh(hx @ p["W_c"].T + p["b_c"])  # candidate C̃_t
+    c_t = f_t * c_prev + i_t * c_tilde  # cell update
+    o_t = _sigmoid(hx @ p["W_o"].T + p["b_o"])  # output gate
+    tanh_c = np.tanh(c_t)
+    h_t = o_t * tanh_c  # hidden state
+    cache = (hx, c_prev, f_t, i_t, c_tilde, o_t, tanh_c, p)
+    return h_t, c_t, cache
+
+
+def _lstm_cell_backward(dh_t, dc_t, cache):
+    hx, c_prev, f_t, i_t, c_tilde, o_t, tanh_c, p = cache
+    # h_t = o_t * tanh(C_t)
+    do_t = dh_t * tanh_c
+    dc = dc_t + dh_t * o_t * (1 - tanh_c**2)  # the cell-state path plus the path through h_t
+    # C_t = f_t * C_{t-1} + i_t * C̃_t
+    df_t = dc * c_prev
+    dc_prev = dc * f_t
+    di_t = dc * c_tilde
+    dc_tilde = dc * i_t
+    # back through the nonlinearities, using their outputs: σ' = σ(1 - σ), tanh' = 1 - tanh²
+    da = {
+        "f": df_t * f_t * (1 - f_t),
+        "i": di_t * i_t * (1 - i_t),
+        "c": dc_tilde * (1 - c_tilde**2),
+        "o": do_t * o_t * (1 - o_t),
+    }
+    dh_prev, dx_t, dparams = affine_backward(da, hx, p)
+    return dx_t, dh_prev, dc_prev, dparams
+
+
+def lstm_cell_forward(x_t, h_prev, c_prev, params):
+    """One LSTM step.
+
+    x_t (N, D), h_prev (N, H), c_prev (N, H), params: W_f, W_i, W_c, W_o (H, H + D) and
+    b_f, b_i, b_c, b_o (H,). Returns h_t (N, H), c_t (N, H) and a cache for lstm_cell_backward.
+    """
+    _, x_t, params, (h_prev, c_prev) = check_step("lstm", x_t, params, h_prev=h_prev, c_prev=c_prev)
+    return _lstm_cell_forward(x_t, h_prev, c_prev, params)
+
+
+def lstm_cell_backward(dh_t, dc_t, cache):
+    """Gradients of one LSTM step.
+
+    dh_t (N, H), dc_t (N, H): the loss's gradients with respect to h_t and c_t.
+    Returns dx_t (N, D), dh_prev (N, H), dc_prev (N, H) and dparams (keyed like params).
+    """
+    dh_t, dc_t = check_step_upstream(cache[1], dh_t=dh_t, dc_t=dc_t)  # cache[1] is c_prev (N, H)
+    return _lstm_cell_backward(dh_t, dc_t, cache)
+
+
+# ---------------------------------------------------------------------------------------------
+# A whole sequence, one readable step at a time.
+
+
+def lstm_forward(x, params, h0=None, c0=None):
+    """Run the LSTM over a sequence.
+
+    x (N, T, D); params as for lstm_cell_forward; h0, c0 (N, H), zeros when None.
+    Returns hs (N, T, H), every hidden state; (h_T, c_T), the final states; and a cache.
+    """
+    hs, (h_T, c_T), cache = sequence_forward("lstm", _lstm_cell_forward, x, params, h0=h0, c0=c0)
+    return hs, (h_T, c_T), cache
+
+
+def lstm_backward(dhs, cache, dh_T=None, dc_T=None):
+    """Backpropagation through time for lstm_forward.
+
+    dhs (N, T, H): gradient with respect to every hidden state; dh_T, dc_T (N, H): with respect
+    to the final states (zeros when None). Returns dx (N, T, D), dh0 (N, H), dc0 (N, H), dparams.
+    """
+    dx, (dh0, dc0), dparams = sequence_backward(_lstm_cell_backward, dhs, cache, dh_T, dc_T)
+    return dx, dh0, dc0, dparams
