@@ -29,16 +29,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 release: $(STAMP)
-	$(BIN)/nbgrader generate_assignment --all --force
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment '*' --force
 
 autograde: $(STAMP)
 	$(BIN)/nbgrader autograde --all
 
 feedback: $(STAMP)
-	$(BIN)/nbgrader generate_feedback --all
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_feedback '*' --force
 
 grades: $(STAMP)
-	$(BIN)/nbgrader export
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader export --to=grades.csv
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_lstm.py

@@ -1,0 +1,405 @@
+"""Comparison and diagnosis helpers for the graded cells of the exercises.
+
+Every graded cell of an exercise calls its student's function through :func:`run`, then checks
+the answer with :func:`compare`. A failure raises ``AssertionError`` with a message written for
+the student: which quantity, what is wrong with its shape or the largest error and where, and,
+when the answer matches a classic mistake recomputed on the same inputs, the mistake by name::
+
+    AssertionError: f_t is wrong: the largest error is 0.2132 at index (1, 3)
+    (you returned 0.5118, expected 0.7250; tolerance 1e-06 relative, 1e-08 absolute).
+    Likely mistake: the bias is missing: add b_f after the matrix product.
+
+nbgrader gives no credit for a test cell that writes to stderr, so :func:`run` keeps warnings
+and stray stderr writes of the student's code away from stderr. Nothing here imports torch:
+tensors are accepted wherever arrays are (anything with ``.detach().cpu().numpy()``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import sys
+import warnings
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from lstm_ref.np_ref._common import _sigmoid
+
+__all__ = [
+    "MISTAKES",
+    "compare",
+    "diagnose",
+    "run",
+    "run_with_warnings",
+    "assert_no_warnings",
+    "gate_mistakes",
+    "lstm_cell_mistakes",
+    "stacked_gate_order_mistakes",
+    "pick",
+    "random_arrays",
+]
+
+# The classic mistakes, by name. Each sentence completes "Likely mistake: ...".
+MISTAKES: dict[str, str] = {
+    "order_xh": (
+        "[x_t, h_prev] instead of [h_prev, x_t]: the course concatenates the hidden state first, "
+        "so W[:, :H] multiplies h_prev and W[:, H:] multiplies x_t"
+    ),
+    "tanh_for_sigmoid": "tanh where a sigmoid belongs: a gate is σ(...), between 0 and 1",
+    "sigmoid_for_tanh": (
+        "a sigmoid where tanh belongs: the candidate (and the RNN's state) is tanh(...), "
+        "between -1 and 1"
+    ),
+    "no_activation": "the activation is missing: the pre-activation was returned as it is",
+    "no_bias": "the bias is missing: add b after the matrix product",
+    "bias_twice": "the bias is added twice",
+    "wrong_sign": "the sign is flipped: you computed σ(-a) = 1 - σ(a) instead of σ(a)",
+    "transposed_weight": (
+        "a transposed weight: W is (out, in) and acts on a row batch as z @ W.T "
+        "(in the backward pass, dz = da @ W and dW = da.T @ z)"
+    ),
+    "ignores_h": "h_prev is ignored: the gate must see [h_prev, x_t], not x_t alone",
+    "ignores_x": "x_t is ignored: the gate must see [h_prev, x_t], not h_prev alone",
+    "c_for_tanh_c": "c_t where tanh(c_t) belongs: h_t = o_t * tanh(c_t)",
+    "tanh_of_product": "tanh(o_t * c_t) instead of o_t * tanh(c_t): squash c_t first, then gate it",
+    "swap_f_i": "f_t and i_t are swapped: C_t = f_t * C_{t-1} + i_t * C̃_t",
+    "no_forget": "the old memory is dropped: C_t = f_t * C_{t-1} + i_t * C̃_t keeps f_t * C_{t-1}",
+    "gate_order": (
+        "gates in the wrong order: PyTorch stacks the four gates as i, f, g, o "
+        "(input, forget, candidate, output) along the first axis"
+    ),
+    "one_bias": (
+        "one of the two biases is missing: PyTorch adds both bias_ih and bias_hh to every gate"
+    ),
+    "matmul_for_elementwise": "a matrix product where an element-wise product (*) belongs",
+    "one_minus_f": "(1 - f_t) where f_t belongs: f_t near 1 keeps the memory, near 0 forgets it",
+    "state_not_carried": (
+        "the state is not carried: each step must start from the previous step's state, "
+        "not from the initial one"
+    ),
+    "unstable_sigmoid": (
+        "an unstable sigmoid: np.exp overflowed. Compute exp only of -|z| (never of a large "
+        "positive number) and pick the formula by the sign of z"
+    ),
+    "forward_difference": (
+        "a one-sided difference (f(x + eps) - f(x)) / eps: use the centred difference "
+        "(f(x + eps) - f(x - eps)) / (2 * eps), whose error is eps² instead of eps"
+    ),
+}
+
+
+def _as_array(value):
+    """Arrays, numbers, lists and tensors (detached, on the CPU) as a NumPy array."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _index(idx) -> str:
+    return "(" + ", ".join(str(int(i)) for i in idx) + (",)" if len(idx) == 1 else ")")
+
+
+def diagnose(got, mistakes: Mapping[str, object] | None, rtol: float = 1e-5, atol: float = 1e-7):
+    """The names of the mistakes whose recomputed value matches ``got``.
+
+    ``mistakes`` maps a key of :data:`MISTAKES` (or any sentence) to the value the quantity
+    takes when that mistake is planted on the same inputs. Returns the matching keys, in order.
+    """
+    if not mistakes:
+        return []
+    try:
+        got = _as_array(got).astype(np.float64)
+    except (TypeError, ValueError):
+        return []
+    found = []
+    for key, value in mistakes.items():
+        candidate = _as_array(value)
+        if candidate.shape == got.shape and np.allclose(got, candidate, rtol=rtol, atol=atol):
+            found.append(key)
+    return found
+
+
+def _describe(key: str) -> str:
+    """The sentence for a mistake key; "name:detail" keys add the detail in brackets."""
+    name, _, detail = key.partition(":")
+    if name in MISTAKES:
+        return MISTAKES[name] + (f" ({detail})" if detail else "")
+    return key
+
+
+def compare(
+    name: str,
+    got,
+    expected,
+    *,
+    letters: str | None = None,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    mistakes: Mapping[str, object] | None = None,
+    hint: str | None = None,
+) -> None:
+    """Check that ``got`` equals ``expected`` up to rounding; raise AssertionError if not.
+
+    name: the quantity as the student knows it ("f_t"). letters: its shape in letters
+    ("(N, H)"), used in shape messages. mistakes: see :func:`diagnose`. hint: a sentence added
+    to any failure (for example what an isolating test sets to zero).
+    """
+    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
+    expected = _as_array(expected)
+    problem = _problem(name, got, expected, letters, rtol, atol)
+    if problem is None:
+        return
+    lines = [problem]
+    found = diagnose(got, mistakes)
+    lines += [f"Likely mistake: {text}." for text in dict.fromkeys(map(_describe, found))]
+    if hint:
+        lines.append(hint)
+    raise AssertionError("\n".join(lines))
+
+
+def _problem(name, got, expected, letters, rtol, atol) -> str | None:
+    """What is wrong with ``got``, in one or two sentences, or None if nothing is."""
+    if got is None:
+        return f"{name} is None: did the function forget to `return` its result?"
+    if isinstance(got, tuple | list) and any(hasattr(item, "shape") for item in got):
+        return (
+            f"{name} is a {type(got).__name__} of {len(got)} items; expected one array of "
+            f"shape {letters + ' = ' if letters else ''}{expected.shape}"
+        )
+    try:
+        array = _as_array(got)
+        if array.dtype == object:
+            raise TypeError
+        array = array.astype(np.float64)
+    except (TypeError, ValueError):
+        return f"{name} is a {type(got).__name__}; expected a NumPy array"
+    shape_text = f"{letters} = {expected.shape}" if letters else f"{expected.shape}"
+    if array.shape != expected.shape:
+        message = f"{name} has shape {array.shape}; expected {shape_text}."
+        if array.shape == expected.shape[::-1] and array.ndim == 2:
+            message += (
+                " It looks transposed: a weight W (out, in) acts on a row batch z as z @ W.T, "
+                "which gives one row per example."
+            )
+        elif array.size == expected.size:
+            message += " The values are there but arranged wrongly: check which axis is which."
+        return message
+    bad = ~np.isfinite(array)
+    if bad.any():
+        where = np.argwhere(bad)[0]
+        return (
+            f"{name} contains {array[tuple(where)]} at index {_index(where)}: something overflowed "
+            "or divided by zero"
+        )
+    if np.allclose(array, expected, rtol=rtol, atol=atol):
+        return None
+    error = np.abs(array - expected)
+    where = np.unravel_index(int(np.argmax(error)), error.shape) if error.ndim else ()
+    at = f" at index {_index(where)}" if where else ""
+    return (
+        f"{name} is wrong: the largest error is {_fmt(error[where])}{at} (you returned "
+        f"{_fmt(array[where])}, expected {_fmt(expected[where])}; tolerance {rtol:g} relative, "
+        f"{atol:g} absolute)."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Calling the student's code: warnings and stderr stay out of the graded cell's stderr.
+
+
+def _shapes(args) -> str:
+    parts = []
+    for arg in args:
+        shape = getattr(arg, "shape", None)
+        parts.append(str(tuple(shape)) if shape is not None else type(arg).__name__)
+    return ", ".join(parts)
+
+
+def run_with_warnings(fn: Callable, *args, **kwargs):
+    """Call ``fn(*args, **kwargs)``; return its result and the list of warnings it raised.
+
+    Warnings are recorded instead of shown, and anything the function writes to stderr goes to
+    stdout, so the graded cell keeps its points for a harmless warning. NotImplementedError
+    (the unsolved stub) passes through unchanged; any other exception becomes an
+    AssertionError that names the function and the shapes it was called with.
+    """
+    __tracebackhide__ = True
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(sys.stdout):
+        warnings.simplefilter("always")
+        try:
+            result = fn(*args, **kwargs)
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            name = getattr(fn, "__name__", type(fn).__name__)
+            lines = [
+                f"{name}() raised {type(error).__name__}: {error}",
+                f"It was called with arguments of shapes {_shapes(args)}.",
+            ]
+            if "matmul" in str(error) or "not aligned" in str(error):
+                lines.append(f"Likely mistake: {MISTAKES['transposed_weight']}.")
+            raise AssertionError("\n".join(lines)) from error
+    return result, [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
+def run(fn: Callable, *args, **kwargs):
+    """Call ``fn(*args, **kwargs)`` like :func:`run_with_warnings`; return only the result.
+
+    The warnings are printed to stdout as a note, so the student still sees them.
+    """
+    __tracebackhide__ = True
+    result, caught = run_with_warnings(fn, *args, **kwargs)
+    for text in dict.fromkeys(caught):
+        print(f"Note: your code raised a warning (no points lost for it here): {text}")
+    return result
+
+
+def assert_no_warnings(name: str, caught: list[str], mistake: str | None = None) -> None:
+    """Raise AssertionError if ``caught`` (from :func:`run_with_warnings`) is not empty."""
+    __tracebackhide__ = True
+    if caught:
+        lines = [f"{name} raised a warning: {caught[0]}."]
+        if mistake:
+            lines.append(f"Likely mistake: {_describe(mistake)}.")
+        raise AssertionError("\n".join(lines))
+
+
+# ---------------------------------------------------------------------------------------------
+# The classic mistakes, recomputed: each function returns {mistake key: value with it planted}.
+
+
+def _tanh(a):
+    return np.tanh(a)
+
+
+_ACTIVATIONS = {"sigmoid": _sigmoid, "tanh": _tanh}
+
+
+def gate_mistakes(h_prev, x_t, W, b, activation: str = "sigmoid") -> dict[str, np.ndarray]:
+    """One gate act(W · [h_prev, x_t] + b) with each classic mistake planted, one at a time.
+
+    h_prev (N, H), x_t (N, D), W (H, H + D), b (H,); activation "sigmoid" (a gate) or "tanh"
+    (the candidate, the RNN's state).
+    """
+    h_prev, x_t, W, b = (np.asarray(v, dtype=np.float64) for v in (h_prev, x_t, W, b))
+    act = _ACTIVATIONS[activation]
+    other = "tanh" if activation == "sigmoid" else "sigmoid"
+    H = h_prev.shape[1]
+    z = np.concatenate([h_prev, x_t], axis=1)
+    a = z @ W.T + b
+    out = {
+        "order_xh": act(np.concatenate([x_t, h_prev], axis=1) @ W.T + b),
+        f"{other}_for_{activation}": _ACTIVATIONS[other](a),
+        "no_activation": a,
+        "no_bias": act(z @ W.T),
+        "bias_twice": act(a + b),
+        "ignores_h": act(x_t @ W[:, H:].T + b),
+        "ignores_x": act(h_prev @ W[:, :H].T + b),
+    }
+    if activation == "sigmoid":
+        out["wrong_sign"] = act(-a)
+    return out
+
+
+def _lstm_cell(x_t, h_prev, c_prev, p, **mistake):
+    """The LSTM cell with at most one mistake planted (keyword flags); returns (h_t, c_t)."""
+    first, second = (x_t, h_prev) if mistake.get("order_xh") else (h_prev, x_t)
+    z = np.concatenate([first, second], axis=1)
+    bias = 0.0 if mistake.get("no_bias") else 1.0
+    gate = _ACTIVATIONS["tanh" if mistake.get("tanh_for_sigmoid") else "sigmoid"]
+    cand = _ACTIVATIONS["sigmoid" if mistake.get("sigmoid_for_tanh") else "tanh"]
+    f_t = gate(z @ p["W_f"].T + bias * p["b_f"])
+    i_t = gate(z @ p["W_i"].T + bias * p["b_i"])
+    c_tilde = cand(z @ p["W_c"].T + bias * p["b_c"])
+    o_t = gate(z @ p["W_o"].T + bias * p["b_o"])
+    if mistake.get("swap_f_i"):
+        f_t, i_t = i_t, f_t
+    if mistake.get("no_forget"):
+        c_t = i_t * c_tilde
+    elif mistake.get("one_minus_f"):
+        c_t = (1 - f_t) * c_prev + i_t * c_tilde
+    else:
+        c_t = f_t * c_prev + i_t * c_tilde
+    if mistake.get("c_for_tanh_c"):
+        h_t = o_t * c_t
+    elif mistake.get("tanh_of_product"):
+        h_t = np.tanh(o_t * c_t)
+    else:
+        h_t = o_t * np.tanh(c_t)
+    return h_t, c_t
+
+
+# Gate-order mistakes for a parameter dict: gate -> the gate whose weights were used for it.
+_LSTM_RELABELLINGS = {
+    "the weights of f and i swapped": {"f": "i", "i": "f"},
+    "the weights of the candidate and o swapped": {"c": "o", "o": "c"},
+    "the weights of f and o swapped": {"f": "o", "o": "f"},
+    "the weights of i and o swapped": {"i": "o", "o": "i"},
+    "the weights of f and i swapped, and of the candidate and o": {
+        "f": "i",
+        "i": "f",
+        "c": "o",
+        "o": "c",
+    },
+}
+
+
+def lstm_cell_mistakes(x_t, h_prev, c_prev, params) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The LSTM cell with each classic mistake planted: {mistake key: (h_t, c_t)}.
+
+    x_t (N, D), h_prev (N, H), c_prev (N, H), params with W_f, b_f, W_i, b_i, W_c, b_c, W_o, b_o.
+    Use :func:`pick` to take the h_t or the c_t of every variant.
+    """
+    x_t, h_prev, c_prev = (np.asarray(v, dtype=np.float64) for v in (x_t, h_prev, c_prev))
+    p = {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+    flags = (
+        "order_xh",
+        "tanh_for_sigmoid",
+        "sigmoid_for_tanh",
+        "no_bias",
+        "swap_f_i",
+        "no_forget",
+        "one_minus_f",
+        "c_for_tanh_c",
+        "tanh_of_product",
+    )
+    out = {flag: _lstm_cell(x_t, h_prev, c_prev, p, **{flag: True}) for flag in flags}
+    # Gates computed from another gate's weights (stacked or unpacked in the wrong order).
+    for detail, relabel in _LSTM_RELABELLINGS.items():
+        q = dict(p)
+        for gate, source in relabel.items():
+            q[f"W_{gate}"], q[f"b_{gate}"] = p[f"W_{source}"], p[f"b_{source}"]
+        out[f"gate_order:{detail}"] = _lstm_cell(x_t, h_prev, c_prev, q)
+    return out
+
+
+def stacked_gate_order_mistakes(stacked, H: int, gates: str = "ifgo") -> dict[str, np.ndarray]:
+    """Every other order of the four H-row blocks of ``stacked`` (4H, ...) or (4H,).
+
+    Returned as {"gate_order:you stacked them f, i, g, o": ..., ...}, so a stacked weight or
+    bias built in the wrong order is recognised and the order used is named.
+    """
+    stacked = _as_array(stacked)
+    blocks = {g: stacked[k * H : (k + 1) * H] for k, g in enumerate(gates)}
+    out = {}
+    for order in itertools.permutations(gates):
+        if "".join(order) != gates:
+            key = f"gate_order:you stacked them {', '.join(order)}"
+            out[key] = np.concatenate([blocks[g] for g in order], axis=0)
+    return out
+
+
+def random_arrays(seed: int, *shapes: tuple[int, ...], scale: float = 1.0) -> list[np.ndarray]:
+    """Standard-normal float64 arrays of the given shapes (times ``scale``) from one seed."""
+    rng = np.random.default_rng(seed)
+    return [scale * rng.standard_normal(shape) for shape in shapes]
+
+
+def pick(variants: Mapping[str, tuple], index: int) -> dict[str, np.ndarray]:
+    """{key: value[index]} for variants that return tuples, such as (h_t, c_t)."""
+    return {key: value[index] for key, value in variants.items()}

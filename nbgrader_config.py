@@ -1,0 +1,53 @@
+"""nbgrader's configuration for this course: the repository root is the course directory.
+
+    solutions/<assignment>/   the instructor's notebooks (nbgrader's source directory)
+    exercises/<assignment>/   the student notebooks, made by `make release` (release directory)
+    submitted/<student>/<assignment>/   what students hand in (`make autograde` grades these)
+    autograded/, feedback/    made by `make autograde` and `make feedback`
+    gradebook.db              the SQLite gradebook (never committed; `make grades` exports it)
+
+See book/appendix/instructors.md for the whole cycle.
+"""
+
+from pathlib import Path
+
+c = get_config()  # noqa: F821 (injected by nbgrader)
+
+ROOT = Path(__file__).resolve().parent
+
+# One assignment per chapter; the notebook in each folder is named after the id without "exNN_".
+ASSIGNMENTS = [
+    "ex01_rnn",
+    "ex02_forget_gate",
+    "ex03_input_gate",
+    "ex04_output_gate",
+    "ex05_lstm_forward",
+    "ex06_bptt",
+    "ex07_pytorch",
+    "ex08_variants",
+    "ex09_project",
+]
+
+c.CourseDirectory.course_id = "lstm-course"
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
+# Only notebooks go to students: nothing else may sit in an assignment folder.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# `make release` registers each assignment in the gradebook; `make autograde` creates each
+# student on their first graded submission, so no class list is needed. To list students who
+# never submit in the grades, add them once: nbgrader db student add ada --last-name=Lovelace
+
+# Grading: one kernel per notebook; no cell of a correct submission needs more than a few seconds.
+c.Execute.timeout = 120
+# A notebook's outputs are never released.
+c.ClearOutput.enabled = True
+# What a student sees in place of each solution.
+c.ClearSolutions.code_stub = {
+    "python": '# YOUR CODE HERE\nraise NotImplementedError("write the body of this function")'
+}
