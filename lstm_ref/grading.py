@@ -72,6 +72,10 @@ MISTAKES: dict[str, str] = {
     "one_bias": (
         "one of the two biases is missing: PyTorch adds both bias_ih and bias_hh to every gate"
     ),
+    "activation_on_head": (
+        "an activation on the linear head: y = W_y · h + b_y has none, a prediction can be any "
+        "number"
+    ),
     "matmul_for_elementwise": "a matrix product where an element-wise product (*) belongs",
     "one_minus_f": "(1 - f_t) where f_t belongs: f_t near 1 keeps the memory, near 0 forgets it",
     "state_not_carried": (

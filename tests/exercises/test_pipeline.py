@@ -1,0 +1,243 @@
+"""The whole nbgrader cycle on every assignment, in a temporary copy of the course directory.
+
+For each assignment, these submissions go through the real commands (generate_assignment,
+autograde, generate_feedback, export):
+
+- ``solution``: the instructor's notebook itself (solutions, visible and hidden tests): full marks;
+- ``blank``: the released notebook, unchanged: zero, every graded cell failing on the stub's
+  NotImplementedError (not on an error of the test);
+- one student per row of MUTATIONS: the solution with one classic mistake planted (a line of a
+  solution cell replaced): partial credit, and the feedback names the mistake.
+
+The assignments are split over two course copies, each with its own SQLite gradebook, graded at
+the same time (never two processes on one gradebook).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+# Notebooks that import torch start slower and train: spread them over the two workers.
+COST = {"ex07_pytorch": 3, "ex09_project": 4, "ex06_bptt": 2}
+WORKERS = 2
+
+# The classic mistakes, planted one at a time: (student id, solution cell, old text, new text,
+# what the feedback must say). The old text must occur exactly once in that cell.
+MUTATIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
+    "ex02_forget_gate": [
+        ("xh-order", "forget_gate", "[h_prev, x_t]", "[x_t, h_prev]", "[x_t, h_prev] instead of [h_prev, x_t]"),
+        ("tanh-gate", "forget_gate", "return sigmoid(z", "return np.tanh(z", "tanh where a sigmoid belongs"),
+        ("no-bias", "forget_gate", "W_f.T + b_f)", "W_f.T)", "the bias is missing"),
+        ("bias-twice", "forget_gate", "W_f.T + b_f)", "W_f.T + b_f + b_f)", "the bias is added twice"),
+        ("naive-sigmoid", "sigmoid", "return np.where(z >= 0, 1 / (1 + e), e / (1 + e))", "return 1 / (1 + np.exp(-z))", "an unstable sigmoid"),
+        ("one-minus-f", "forget", "return f_t * c_prev", "return (1 - f_t) * c_prev", "(1 - f_t) where f_t belongs"),
+        ("matmul-forget", "forget", "return f_t * c_prev", "return f_t @ c_prev.T", "a matrix product where an element-wise product (*) belongs"),
+        ("weight-untransposed", "forget_gate", "z @ W_f.T", "z @ W_f", "a transposed weight"),
+    ],
+    "ex03_input_gate": [
+        ("xh-order", "input_gate", "[h_prev, x_t]", "[x_t, h_prev]", "[x_t, h_prev] instead of [h_prev, x_t]"),
+        ("tanh-gate", "input_gate", "return sigmoid(", "return np.tanh(", "tanh where a sigmoid belongs"),
+        ("sigmoid-candidate", "candidate", "return np.tanh(", "return sigmoid(", "a sigmoid where tanh belongs"),
+        ("no-bias", "candidate", "W_c.T + b_c)", "W_c.T)", "the bias is missing"),
+        ("swap-f-i", "cell_update", "f_t * c_prev + i_t * c_tilde", "i_t * c_prev + f_t * c_tilde", "f_t and i_t are swapped"),
+        ("no-forget", "cell_update", "f_t * c_prev + i_t * c_tilde", "i_t * c_tilde", "the old memory is dropped"),
+    ],
+    "ex04_output_gate": [
+        ("xh-order", "output_gate", "[h_prev, x_t]", "[x_t, h_prev]", "[x_t, h_prev] instead of [h_prev, x_t]"),
+        ("tanh-gate", "output_gate", "return sigmoid(", "return np.tanh(", "tanh where a sigmoid belongs"),
+        ("c-not-tanh-c", "hidden_state", "o_t * np.tanh(c_t)", "o_t * c_t", "c_t where tanh(c_t) belongs"),
+        ("tanh-of-product", "hidden_state", "o_t * np.tanh(c_t)", "np.tanh(o_t * c_t)", "tanh(o_t * c_t) instead of o_t * tanh(c_t)"),
+        ("head-no-bias", "linear_head", "h @ W_y.T + b_y", "h @ W_y.T", "the bias is missing"),
+        ("head-transposed", "linear_head", "h @ W_y.T + b_y", "W_y @ h.T + b_y[:, None]", "a transposed weight"),
+        ("head-activation", "linear_head", "h @ W_y.T + b_y", "np.tanh(h @ W_y.T + b_y)", "an activation on the linear head"),
+    ],
+}  # fmt: skip
+
+
+def notebook_path(base: Path, assignment: str) -> Path:
+    (path,) = (base / assignment).glob("*.ipynb")
+    return path
+
+
+def nbgrader(course: Path, *args: str) -> None:
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    result = subprocess.run(
+        [str(BIN / "nbgrader"), *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}"
+
+
+def strip_solution_markers(source: str) -> str:
+    lines = source.split("\n")
+    return "\n".join(line for line in lines if "### BEGIN SOLUTION" not in line and
+                     "### END SOLUTION" not in line)  # fmt: skip
+
+
+def submission(released: dict, solution: dict, mutation=None) -> dict:
+    """The released notebook with each solution cell filled in as a student would."""
+    bodies = {cell["id"]: "".join(cell["source"]) for cell in solution["cells"]}
+    nb = copy.deepcopy(released)
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("solution"):
+            cell["source"] = strip_solution_markers(bodies[cell["id"]])
+    if mutation is not None:
+        student, cell_id, old, new, _ = mutation
+        (cell,) = [c for c in nb["cells"] if c["id"] == cell_id]
+        count = cell["source"].count(old)
+        assert count == 1, f"{student}: {old!r} occurs {count} times in cell {cell_id}"
+        cell["source"] = cell["source"].replace(old, new)
+    return nb
+
+
+def grade_group(course: Path, assignments: list[str]) -> None:
+    """Release, submit, autograde, feed back and export ``assignments`` in one course copy."""
+    course.mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    for assignment in assignments:
+        shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment)
+    nbgrader(course, "generate_assignment", "*", "--force")
+    for assignment in assignments:
+        source = notebook_path(course / "solutions", assignment)
+        released = json.loads(notebook_path(course / "exercises", assignment).read_text())
+        solution = json.loads(source.read_text())
+        students = {"solution": solution, "blank": released}
+        for mutation in MUTATIONS.get(assignment, []):
+            students[mutation[0]] = submission(released, solution, mutation)
+        for student, nb in students.items():
+            target = course / "submitted" / student / assignment / source.name
+            target.parent.mkdir(parents=True)
+            target.write_text(json.dumps(nb))
+    nbgrader(course, "autograde", "*")
+    nbgrader(course, "generate_feedback", "*")
+    nbgrader(course, "export", "--to=grades.csv")
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    """Grade every assignment; returns {assignment: course directory it was graded in}."""
+    base = tmp_path_factory.mktemp("course")
+    groups: list[list[str]] = [[] for _ in range(WORKERS)]
+    for assignment in sorted(ASSIGNMENTS, key=lambda a: -COST.get(a, 1)):
+        cheapest = min(groups, key=lambda g: sum(COST.get(a, 1) * 7 for a in g))
+        cheapest.append(assignment)
+    courses = [base / f"copy{k}" for k in range(WORKERS)]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        futures = [
+            pool.submit(grade_group, c, g) for c, g in zip(courses, groups, strict=True) if g
+        ]
+        for future in futures:
+            future.result()
+    return {a: course for course, group in zip(courses, groups, strict=True) for a in group}
+
+
+def scores(course: Path, assignment: str) -> dict[str, tuple[float, float]]:
+    with open(course / "grades.csv", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["assignment"] == assignment]
+    return {r["student_id"]: (float(r["score"]), float(r["max_score"])) for r in rows}
+
+
+def feedback_text(course: Path, assignment: str, student: str) -> str:
+    (path,) = (course / "feedback" / student / assignment).glob("*.html")
+    text = html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def graded_cells(course: Path, assignment: str, student: str) -> list[dict]:
+    nb = json.loads(notebook_path(course / "autograded" / student, assignment).read_text())
+    return [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_has_no_drift(graded, assignment):
+    """exercises/ is exactly what `make release` makes from solutions/."""
+    fresh = notebook_path(graded[assignment] / "exercises", assignment)
+    committed = ROOT / "exercises" / assignment / fresh.name
+    assert committed.exists(), f"{committed} is missing: run `make release` and commit exercises/"
+    assert fresh.read_text() == committed.read_text(), (
+        f"{committed.relative_to(ROOT)} differs from what `make release` makes from "
+        f"solutions/{assignment}: run `make release` and commit exercises/"
+    )
+    others = sorted(p.name for p in (ROOT / "exercises" / assignment).iterdir())
+    assert others == [fresh.name], f"exercises/{assignment} holds more than the notebook: {others}"
+
+
+def test_exercises_and_solutions_match():
+    assert sorted(p.name for p in (ROOT / "exercises").iterdir() if p.is_dir()) == ASSIGNMENTS
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*/*.ipynb")) +
+                         sorted((ROOT / "exercises").glob("*/*.ipynb")), ids=lambda p: p.name)  # fmt: skip
+def test_committed_notebooks_carry_no_outputs(path):
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [], f"{path.name}: cell {cell['id']} has outputs"
+            assert cell["execution_count"] is None, f"{path.name}: cell {cell['id']} was run"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_runs_and_gets_full_marks(graded, assignment):
+    course = graded[assignment]
+    score, max_score = scores(course, assignment)["solution"]
+    failing = [
+        f"{c['metadata']['nbgrader']['grade_id']}: {o.get('ename')}: {o.get('evalue', o.get('text'))}"
+        for c in graded_cells(course, assignment, "solution")
+        for o in c["outputs"]
+        if o["output_type"] == "error" or o.get("name") == "stderr"
+    ]
+    assert not failing, "the solution fails:\n" + "\n".join(failing)
+    assert score == max_score > 0
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_blank_release_scores_zero_on_the_stubs(graded, assignment):
+    course = graded[assignment]
+    assert scores(course, assignment)["blank"][0] == 0
+    cells = graded_cells(course, assignment, "blank")
+    assert cells
+    for cell in cells:
+        errors = [o.get("ename") for o in cell["outputs"] if o["output_type"] == "error"]
+        assert errors == ["NotImplementedError"], (
+            f"graded cell {cell['metadata']['nbgrader']['grade_id']} of the blank release "
+            f"fails with {errors or 'no error'}, not with the stub's NotImplementedError"
+        )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_assignment_plants_at_least_five_mistakes(assignment):
+    assert len(MUTATIONS.get(assignment, [])) >= 5
+
+
+@pytest.mark.parametrize(
+    ("assignment", "mutation"),
+    [(a, m) for a, rows in MUTATIONS.items() for m in rows],
+    ids=[f"{a}-{m[0]}" for a, rows in MUTATIONS.items() for m in rows],
+)
+def test_mistake_gets_partial_credit_and_is_named(graded, assignment, mutation):
+    student, _, _, _, phrase = mutation
+    course = graded[assignment]
+    score, max_score = scores(course, assignment)[student]
+    assert 0 < score < max_score, f"{student} scored {score} / {max_score}"
+    text = feedback_text(course, assignment, student)
+    assert "Likely mistake: " + phrase in text, f"the feedback of {student} does not say {phrase!r}"
