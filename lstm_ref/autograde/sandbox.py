@@ -1,0 +1,412 @@
+"""Run the notebook runner inside bubblewrap, with resource limits and a wall-clock watchdog.
+
+The sandbox sees a read-only ``/usr``, the Python installation and virtual environment, the
+installed ``lstm_ref`` package, fresh ``/proc``, ``/dev`` and ``/tmp``, a tmpfs home, and one
+writable folder: the submission's private scratch copy. It has no network (its own empty network
+namespace), its own PID namespace (everything it starts dies with it) and no view of the course
+directory: not ``solutions/``, not the gradebook, not other submissions.
+
+When the grader runs as root the runner drops to a per-slot unprivileged uid before any student
+code runs, so the process limit (``RLIMIT_NPROC``) really applies; otherwise bubblewrap runs it in
+a user namespace as the instructor's own uid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lstm_ref
+
+HOME = "/home/student"
+ROOT_UID_BASE = 2_000_000_000  # uids used for sandboxes when the grader runs as root
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create a sandbox on this machine."""
+
+
+@dataclass
+class Limits:
+    """Resource limits of one sandboxed notebook run."""
+
+    cell_timeout: float = 60.0  # seconds of wall time per cell
+    notebook_timeout: float = 600.0  # seconds of wall time per notebook (also the CPU limit)
+    memory_mb: int = 4096  # address space per process
+    nproc: int = 64  # processes and threads of the sandbox's uid
+    fsize_mb: int = 64  # largest file the notebook may write
+    nofile: int = 1024
+    tmpfs_mb: int = 256  # size of /tmp and of the home folder
+    max_cell_output: int = 200_000  # characters of output kept per cell
+    max_output: int = 2_000_000  # characters of output kept per notebook
+
+    def rlimits(self) -> dict:
+        return {
+            "cpu": int(self.notebook_timeout),
+            "as": self.memory_mb * 2**20,
+            "nproc": self.nproc,
+            "fsize": self.fsize_mb * 2**20,
+            "nofile": self.nofile,
+            "core": 0,
+        }
+
+
+@dataclass
+class RunResult:
+    """What came back from one sandboxed run."""
+
+    cells: dict[int, dict] = field(default_factory=dict)  # cell index -> {"outputs", "tamper"}
+    ready: bool = False
+    done: bool = False
+    started: int | None = None  # the cell running when the run ended, if it did not finish
+    failure: str | None = None  # why the run ended early, in words
+    stderr_tail: str = ""
+    garbage: int = 0  # lines on the result channel that were not the runner's messages
+    wall_s: float = 0.0
+
+
+def _bwrap_supports(option: str) -> bool:
+    try:
+        out = subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return option in out.stdout + out.stderr
+
+
+def _python_dirs() -> list[Path]:
+    """Folders the interpreter and lstm_ref need, read-only, at their own paths."""
+    dirs = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
+    pkg = Path(lstm_ref.__file__).resolve().parent
+    if not any(pkg.is_relative_to(d) for d in dirs):
+        dirs.append(pkg)
+    exe = Path(sys.executable)
+    real = exe.resolve()
+    for d in (exe.parent, real.parent.parent):
+        if not any(d.is_relative_to(x) for x in dirs) and not str(d).startswith("/usr"):
+            dirs.append(d)
+    out: list[Path] = []
+    for d in sorted(set(dirs), key=lambda p: len(p.parts)):
+        if str(d).startswith("/usr") or any(d.is_relative_to(o) for o in out):
+            continue
+        out.append(d)
+    return out
+
+
+class Sandbox:
+    """Builds bubblewrap command lines and runs the notebook runner in them."""
+
+    def __init__(self, limits: Limits, enabled: bool = True):
+        self.limits = limits
+        self.enabled = enabled
+        self.as_root = os.geteuid() == 0
+        self.bwrap = shutil.which("bwrap")
+        self._size = False
+        self._disable_userns = False
+        if enabled and self.bwrap:
+            self._size = _bwrap_supports("--size")
+            self._disable_userns = _bwrap_supports("--disable-userns")
+
+    # -- command line -------------------------------------------------------------------
+    def _bwrap_args(self, scratch: Path, workdir: str, etc_dir: Path) -> list[str]:
+        args = [self.bwrap or "bwrap"]
+        if self.as_root:
+            # No user namespace: the runner switches to an unprivileged uid itself.
+            args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+            args += ["--unshare-cgroup-try"]
+        else:
+            args += ["--unshare-all"]
+            if self._disable_userns:
+                args += ["--unshare-user", "--disable-userns"]
+        args += ["--die-with-parent", "--new-session"]
+        args += ["--ro-bind", "/usr", "/usr"]
+        for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+            path = Path("/") / name
+            if path.is_symlink():
+                args += ["--symlink", os.readlink(path), str(path)]
+            elif path.is_dir():
+                args += ["--ro-bind", str(path), str(path)]
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        args += self._tmpfs("/tmp")
+        args += ["--perms", "0755", "--dir", "/etc"]
+        for name in ("passwd", "group"):
+            args += ["--ro-bind", str(etc_dir / name), f"/etc/{name}"]
+        for name in ("ld.so.cache", "localtime", "nsswitch.conf", "fonts"):
+            if Path("/etc", name).exists():
+                args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+        made: set[str] = {"/", "/usr", "/tmp", "/etc", "/proc", "/dev"}
+        for d in _python_dirs():
+            for parent in reversed(d.parents):
+                if str(parent) not in made:
+                    made.add(str(parent))
+                    args += ["--perms", "0755", "--dir", str(parent)]
+            args += ["--ro-bind", str(d), str(d)]
+            made.add(str(d))
+        args += ["--perms", "0755", "--dir", "/home"]
+        args += self._tmpfs(HOME)
+        args += ["--bind", str(scratch), workdir, "--chdir", workdir]
+        return args
+
+    def _tmpfs(self, path: str) -> list[str]:
+        size = ["--size", str(self.limits.tmpfs_mb * 2**20)] if self._size else []
+        return ["--perms", "1777", *size, "--tmpfs", path]
+
+    def env(self) -> dict:
+        env = {
+            "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": HOME if self.enabled else os.environ.get("HOME", "/tmp"),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "TMPDIR": "/tmp",
+            "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+            "MPLCONFIGDIR": "/tmp/matplotlib",
+            "IPYTHONDIR": "/tmp/ipython",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "NBGRADER_EXECUTION": "autograde",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONIOENCODING": "utf-8",
+        }
+        if not self.enabled:
+            env["MPLCONFIGDIR"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / "mpl-autograde")
+            env["IPYTHONDIR"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / "ipython-autograde")
+            env["TMPDIR"] = os.environ.get("TMPDIR", "/tmp")
+        return env
+
+    def command(self, scratch: Path, workdir: str, etc_dir: Path, fd: int) -> list[str]:
+        runner = [sys.executable, "-I", "-m", "lstm_ref.autograde._runner", "--result-fd", str(fd)]
+        if not self.enabled:
+            return runner
+        return [*self._bwrap_args(scratch, workdir, etc_dir), "--", *runner]
+
+    # -- probing ------------------------------------------------------------------------
+    def probe(self, tmp: Path) -> None:
+        """Start a real sandbox once; raise SandboxUnavailable with the reason if it fails."""
+        if not self.bwrap:
+            raise SandboxUnavailable(
+                "bubblewrap (bwrap) is not installed; install the 'bubblewrap' package "
+                "(Debian/Ubuntu: apt-get install bubblewrap) or pass --allow-unsandboxed"
+            )
+        scratch = tmp / "probe"
+        scratch.mkdir(parents=True, exist_ok=True)
+        etc_dir = self.write_etc(tmp / "probe-etc", uid=self.slot_uid(0))
+        if self.as_root:
+            os.chown(scratch, self.slot_uid(0), self.slot_uid(0))
+        check = "import numpy, lstm_ref, IPython"
+        cmd = [*self._bwrap_args(scratch, f"{HOME}/probe", etc_dir), "--"]
+        cmd += [sys.executable, "-I", "-c", check]
+        try:
+            out = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=60, env=self.env(), cwd="/"
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise SandboxUnavailable(f"could not start bubblewrap: {exc}") from exc
+        if out.returncode != 0:
+            raise SandboxUnavailable(
+                "bubblewrap is installed but cannot create a sandbox here "
+                f"(exit {out.returncode}): {out.stderr.strip()[-800:]}. On Ubuntu 24.04 and later, "
+                "unprivileged user namespaces may be restricted by AppArmor; see the instructors' "
+                "page. Or pass --allow-unsandboxed."
+            )
+
+    def slot_uid(self, slot: int) -> int | None:
+        return ROOT_UID_BASE + slot if (self.as_root and self.enabled) else None
+
+    def write_etc(self, folder: Path, uid: int | None) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        u = uid if uid is not None else os.getuid()
+        g = uid if uid is not None else os.getgid()
+        (folder / "passwd").write_text(f"student:x:{u}:{g}:student:{HOME}:/bin/sh\n")
+        (folder / "group").write_text(f"student:x:{g}:\n")
+        return folder
+
+    # -- running ------------------------------------------------------------------------
+    def run(self, job: dict, scratch: Path, workdir: str, private: Path, slot: int) -> RunResult:
+        """Run the job's cells in a sandbox; always returns, whatever the notebook does."""
+        limits = self.limits
+        uid = self.slot_uid(slot)
+        job = dict(job, uid=uid, limits=limits.rlimits())
+        job["max_cell_output"] = limits.max_cell_output
+        job["max_output"] = limits.max_output
+        job["cell_timeout"] = limits.cell_timeout
+        if not self.as_root and self.enabled:
+            job["limits"]["nproc"] = _user_process_count() + limits.nproc
+        if not self.enabled:
+            job["limits"]["nproc"] = None  # would count all the instructor's processes
+        etc_dir = self.write_etc(private / "etc", uid)
+        if uid is not None:
+            for dirpath, _dirnames, filenames in os.walk(scratch):
+                os.chown(dirpath, uid, uid)
+                for name in filenames:
+                    os.lchown(os.path.join(dirpath, name), uid, uid)
+        rfd, wfd = os.pipe()
+        result = RunResult()
+        cmd = self.command(scratch, workdir, etc_dir, wfd)
+        err_path = private / "stderr.txt"
+        t0 = time.monotonic()
+        with open(err_path, "wb") as err:
+            try:
+                proc = subprocess.Popen(
+                    cmd,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                    pass_fds=(wfd,),
+                    env=self.env(),
+                    cwd=str(scratch) if not self.enabled else "/",
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                os.close(rfd)
+                os.close(wfd)
+                result.failure = f"the sandbox could not be started: {exc}"
+                return result
+            os.close(wfd)
+            try:
+                proc.stdin.write(json.dumps(job).encode("utf-8"))
+                proc.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+            self._collect(proc, rfd, result, t0)
+        result.wall_s = time.monotonic() - t0
+        try:
+            with open(err_path, "rb") as fh:
+                fh.seek(max(0, err_path.stat().st_size - 4000))
+                result.stderr_tail = fh.read().decode("utf-8", "replace")
+        except OSError:
+            pass
+        if not result.done and result.failure is None:
+            code = proc.returncode
+            how = (
+                f"was killed by signal {signal.Signals(-code).name}"
+                if code is not None and code < 0
+                else f"exited with status {code}"
+            )
+            if not result.ready:
+                result.failure = f"the notebook could not be started: the runner {how}"
+            else:
+                result.failure = f"the kernel died: the notebook's process {how}"
+            hint = _crash_hint(result.stderr_tail, code)
+            if hint:
+                result.failure += f" ({hint})"
+        return result
+
+    def _collect(self, proc: subprocess.Popen, rfd: int, result: RunResult, t0: float) -> None:
+        limits = self.limits
+        buffer = b""
+        total = 0
+        cap = 8 * limits.max_output + 16 * 2**20
+        cell_started = time.monotonic()
+        grace = 10.0
+        try:
+            while True:
+                now = time.monotonic()
+                cell_deadline = cell_started + limits.cell_timeout + grace
+                deadline = min(t0 + limits.notebook_timeout, cell_deadline)
+                if now >= deadline:
+                    if now >= t0 + limits.notebook_timeout:
+                        result.failure = (
+                            f"the notebook ran past the grader's limit of "
+                            f"{limits.notebook_timeout:g} s and was stopped"
+                        )
+                    else:
+                        result.failure = (
+                            f"a cell ran past the limit of {limits.cell_timeout:g} s and did not "
+                            "stop when interrupted; the notebook was stopped"
+                        )
+                    break
+                ready, _, _ = select.select([rfd], [], [], min(1.0, deadline - now))
+                if not ready:
+                    continue
+                chunk = os.read(rfd, 1 << 16)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > cap:
+                    result.failure = "the notebook produced more output than the grader accepts"
+                    break
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    if self._message(line, result):
+                        cell_started = time.monotonic()
+        finally:
+            _kill(proc)
+            os.close(rfd)
+
+    @staticmethod
+    def _message(line: bytes, result: RunResult) -> bool:
+        """Record one message; return True when a new cell started."""
+        try:
+            msg = json.loads(line)
+            event = msg["event"]
+        except (ValueError, KeyError, TypeError):
+            result.garbage += 1
+            return False
+        if event == "ready":
+            result.ready = True
+        elif event == "start" and isinstance(msg.get("index"), int):
+            result.started = msg["index"]
+            return True
+        elif event == "cell" and isinstance(msg.get("index"), int):
+            if msg["index"] not in result.cells:  # the first report of a cell stands
+                result.cells[msg["index"]] = msg
+            result.started = None
+        elif event == "done":
+            result.done = True
+        else:
+            result.garbage += 1
+        return False
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.kill()
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def _user_process_count() -> int:
+    """Processes and threads of this uid (what RLIMIT_NPROC counts)."""
+    uid = os.getuid()
+    count = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid == uid:
+                count += len(os.listdir(f"/proc/{entry.name}/task"))
+        except OSError:
+            continue
+    return count
+
+
+def _crash_hint(stderr: str, code: int | None) -> str:
+    text = stderr.lower()
+    if "memoryerror" in text or "cannot allocate" in text or "out of memory" in text:
+        return "it ran out of memory; the limit is the --memory option"
+    if code == -signal.SIGXCPU or code == -signal.SIGKILL and "cpu" in text:
+        return "it used up its CPU time"
+    if code == -signal.SIGXFSZ:
+        return "it wrote a file larger than the limit"
+    if code == -signal.SIGKILL:
+        return "killed: out of memory, CPU time, or stopped by the grader"
+    if code is not None and code >= 0:
+        return "the notebook called exit or os._exit, or crashed"
+    return ""
