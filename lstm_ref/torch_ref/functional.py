@@ -44,6 +44,9 @@ __all__ = [
     "lstm_forward_fast",
     "lstm_backward_fast",
     "stack_lstm_params",
+    "stack_gates",
+    "unstack_gates",
+    "predict",
     "rnn_cell_forward",
     "rnn_cell_backward",
     "rnn_forward",
@@ -442,6 +445,11 @@ def linear_forward(h, W_y, b_y):
     return y, _Cache(_linear, (h,), params, check, 1)
 
 
+def predict(hs, W_y, b_y) -> torch.Tensor:
+    """The prediction after the last step: the head applied to h_T = hs[:, -1]. hs (N, T, H)."""
+    return linear_forward(hs[:, -1], W_y, b_y)[0]
+
+
 def linear_backward(dy, cache):
     """Gradients of linear_forward (by autograd): dy (N, K) -> dh (N, H), dW_y (K, H), db_y (K,)."""
     check = TensorChecker(**cache.check.dims)
@@ -455,6 +463,22 @@ def linear_backward(dy, cache):
 # The fast path of the LSTM (see ``fused``): same signatures as lstm_forward / lstm_backward.
 
 
+def stack_gates(params: dict):
+    """W (4H, H + D) and b (4H,): the four gates' weights stacked in the order i, f, g, o."""
+    W = torch.cat([params[f"W_{gate}"] for gate in LSTM_GATES])
+    b = torch.cat([params[f"b_{gate}"] for gate in LSTM_GATES])
+    return W, b
+
+
+def unstack_gates(W, b) -> dict:
+    """The inverse of stack_gates: a params dict keyed W_f, b_f, ..."""
+    W_parts, b_parts = W.chunk(len(LSTM_GATES)), b.chunk(len(LSTM_GATES))
+    params = {}
+    for gate, W_gate, b_gate in zip(LSTM_GATES, W_parts, b_parts, strict=True):
+        params[f"W_{gate}"], params[f"b_{gate}"] = W_gate, b_gate
+    return params
+
+
 def stack_lstm_params(params: dict):
     """np_ref's LSTM dict -> PyTorch's stacked layout (gates i, f, g, o).
 
@@ -462,8 +486,7 @@ def stack_lstm_params(params: dict):
     so its first H columns act on h_{t-1} and the rest on x_t. Differentiable.
     """
     H = params["W_f"].shape[0]
-    W = torch.cat([params[f"W_{g}"] for g in LSTM_GATES])  # (4H, H + D), rows i, f, c, o
-    bias = torch.cat([params[f"b_{g}"] for g in LSTM_GATES])  # (4H,)
+    W, bias = stack_gates(params)  # (4H, H + D), (4H,)
     return W[:, H:], W[:, :H], bias
 
 
