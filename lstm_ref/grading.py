@@ -35,9 +35,11 @@ __all__ = [
     "assert_no_warnings",
     "gate_mistakes",
     "lstm_cell_mistakes",
+    "lstm_sequence_mistakes",
     "stacked_gate_order_mistakes",
     "pick",
     "random_arrays",
+    "random_params",
 ]
 
 # The classic mistakes, by name. Each sentence completes "Likely mistake: ...".
@@ -82,6 +84,7 @@ MISTAKES: dict[str, str] = {
         "the state is not carried: each step must start from the previous step's state, "
         "not from the initial one"
     ),
+    "initial_state_ignored": "the initial state is ignored: the first step must start from h0, c0",
     "unstable_sigmoid": (
         "an unstable sigmoid: np.exp overflowed. Compute exp only of -|z| (never of a large "
         "positive number) and pick the formula by the sign of z"
@@ -382,6 +385,32 @@ def lstm_cell_mistakes(x_t, h_prev, c_prev, params) -> dict[str, tuple[np.ndarra
     return out
 
 
+def lstm_sequence_mistakes(x, params, h0, c0) -> dict[str, tuple[np.ndarray, ...]]:
+    """The LSTM over a sequence with each state-passing mistake planted: {key: (hs, h_T, c_T)}.
+
+    x (N, T, D); h0, c0 (N, H). Per-step mistakes (the cell itself) are diagnosed by
+    :func:`lstm_cell_mistakes`; these are the mistakes of the loop.
+    """
+    x, h0, c0 = (np.asarray(v, dtype=np.float64) for v in (x, h0, c0))
+    p = {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+
+    def unroll(carry_h: bool, carry_c: bool, zeros: bool = False):
+        h, c = (np.zeros_like(h0), np.zeros_like(c0)) if zeros else (h0, c0)
+        hs = []
+        for t in range(x.shape[1]):
+            h_t, c_t = _lstm_cell(x[:, t], h, c, p)
+            h, c = (h_t if carry_h else h), (c_t if carry_c else c)
+            hs.append(h_t)
+        return np.stack(hs, axis=1), h_t, c_t
+
+    return {
+        "state_not_carried": unroll(False, False),
+        "state_not_carried:c_t is not passed on, every step starts from c0": unroll(True, False),
+        "state_not_carried:h_t is not passed on, every step starts from h0": unroll(False, True),
+        "initial_state_ignored": unroll(True, True, zeros=True),
+    }
+
+
 def stacked_gate_order_mistakes(stacked, H: int, gates: str = "ifgo") -> dict[str, np.ndarray]:
     """Every other order of the four H-row blocks of ``stacked`` (4H, ...) or (4H,).
 
@@ -402,6 +431,19 @@ def random_arrays(seed: int, *shapes: tuple[int, ...], scale: float = 1.0) -> li
     """Standard-normal float64 arrays of the given shapes (times ``scale``) from one seed."""
     rng = np.random.default_rng(seed)
     return [scale * rng.standard_normal(shape) for shape in shapes]
+
+
+def random_params(cell: str, D: int, H: int, seed: int, scale: float = 0.5, K: int = 1) -> dict:
+    """Random float64 parameters for ``cell`` (a key of lstm_ref.specs.PARAM_SPECS), every bias
+    non-zero, so that a missing or doubled bias shows."""
+    from lstm_ref.specs import PARAM_SPECS
+
+    dims = {"D": D, "H": H, "K": K}
+    spec = PARAM_SPECS[cell]
+    shapes = [
+        tuple(eval(letter, {"__builtins__": {}}, dims) for letter in spec[key]) for key in spec
+    ]
+    return dict(zip(spec, random_arrays(seed, *shapes, scale=scale), strict=True))
 
 
 def pick(variants: Mapping[str, tuple], index: int) -> dict[str, np.ndarray]:
