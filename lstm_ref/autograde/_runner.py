@@ -26,7 +26,6 @@ import io
 import json
 import linecache
 import os
-import pkgutil
 import resource
 import signal
 import sys
@@ -331,28 +330,37 @@ def _drop_root(uid: int) -> None:
         raise RuntimeError("could not drop root")
 
 
-def _preimport(roots: list[str], with_torch: bool) -> None:
+def _imported_modules(sources: list[str]) -> set[str]:
+    """Every module the notebook's cells import (by their import statements)."""
+    names: set[str] = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module)
+                names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def _preimport(roots: list[str], modules: set[str]) -> None:
+    """Import the protected modules the notebook uses before any of its code runs."""
+    import math  # noqa: F401
+
     import numpy  # noqa: F401
 
-    if "lstm_ref" in roots:
-        import lstm_ref
-
-        for info in pkgutil.walk_packages(lstm_ref.__path__, "lstm_ref."):
-            name = info.name
-            if name.startswith("lstm_ref.autograde"):
-                continue
-            if "torch" in name and not with_torch:
-                continue
-            try:
-                __import__(name)
-            except Exception:  # a broken optional module is the package tests' business
-                pass
-    if with_torch:
+    for name in sorted(modules):
+        root = name.split(".")[0]
+        if root not in roots or name.startswith("lstm_ref.autograde"):
+            continue
         try:
-            import torch  # noqa: F401
-        except Exception:
+            __import__(name)
+        except Exception:  # noqa: BLE001 (not a module, or broken: the notebook will say)
             pass
-    import math  # noqa: F401
 
 
 def _make_shell(sink: _Sink):
@@ -444,10 +452,11 @@ def main(argv: list[str] | None = None) -> int:
         _drop_root(int(job["uid"]))
     roots = list(job.get("protect", ["numpy", "lstm_ref", "math", "builtins"]))
     cells = job["cells"]
-    with_torch = any("torch" in c["source"] for c in cells)
-    if with_torch:
+    modules = _imported_modules([c["source"] for c in cells])
+    if any(m == "torch" or m.startswith(("torch.", "lstm_ref.torch_ref")) for m in modules):
         roots.append("torch")
-    _preimport(roots, with_torch)
+        modules.add("torch")
+    _preimport(roots, modules)
 
     sink = _Sink(int(job.get("max_cell_output", 200_000)), int(job.get("max_output", 2_000_000)))
     stdout, stderr = _Stream(sink, "stdout"), _Stream(sink, "stderr")

@@ -29,6 +29,7 @@ from nbformat.v4 import new_markdown_cell
 
 from lstm_ref.autograde.notebook import (
     Template,
+    defined_names,
     load_submission,
     reference_imports,
     reference_use,
@@ -270,6 +271,7 @@ class Grader:
                 "channel (the notebook wrote to the grader's file descriptor)"
             )
         nb = restored.notebook
+        seen: set[str] = set()
         for cell in cells:
             target = nb.cells[cell["index"]]
             report = run.cells.get(cell["index"])
@@ -277,7 +279,9 @@ class Grader:
                 target.outputs = _outputs(report.get("outputs", []))
                 target.execution_count = report.get("execution_count")
                 for reason in report.get("tamper", []):
-                    out.flags.append(f"{cell['grade_id'] or 'cell'}: {reason}")
+                    if reason not in seen:  # each change once, at the first test it affected
+                        seen.add(reason)
+                        out.flags.append(f"before test {cell['grade_id']}: {reason}")
                 continue
             if run.started == cell["index"]:
                 text = run.failure or "the cell did not finish"
@@ -302,9 +306,13 @@ class Grader:
             if kind in ("release", "test"):
                 ref_names |= reference_imports(cell.source)
         flags = []
+        answers = set(template.solution_names())
         for cell, kind in zip(restored.notebook.cells, restored.kinds, strict=True):
             if kind != "student":
                 continue
+            is_answer = bool((cell.metadata.get("nbgrader") or {}).get("solution"))
+            if not is_answer and not (defined_names(cell.source) & answers):
+                continue  # a scratch cell; only answers (or redefinitions of them) count
             found = reference_use(cell.source, ref_names)
             if found:
                 where = (cell.metadata.get("nbgrader") or {}).get("grade_id", "an added cell")
@@ -479,7 +487,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--assignment", action="append", default=[], help="grade only this assignment")
     p.add_argument("--student", action="append", default=[], help="grade only this student")
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="parallel jobs")
-    p.add_argument("--timeout", type=float, default=60, help="seconds per cell (default 60)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds per cell (default: the course's Execute.timeout, else 60)",
+    )
     p.add_argument(
         "--notebook-timeout", type=float, default=600, help="seconds per notebook (default 600)"
     )
@@ -521,8 +534,11 @@ def main(argv: list[str] | None = None) -> int:
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     course = Course(Path(args.course_dir))
+    timeout = args.timeout
+    if timeout is None:
+        timeout = float(course.config.get("Execute", {}).get("timeout", 60) or 60)
     limits = Limits(
-        cell_timeout=args.timeout,
+        cell_timeout=timeout,
         notebook_timeout=args.notebook_timeout,
         memory_mb=args.memory,
         nproc=args.nproc,

@@ -46,7 +46,7 @@ class Template:
         for cell in self.release.cells:
             meta = _nbg(cell)
             if cell.cell_type == "code" and meta and meta.get("solution"):
-                names |= _defined_names(cell.source)
+                names |= defined_names(cell.source)
         return sorted(names)
 
 
@@ -64,7 +64,7 @@ def _nbg(cell) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def _defined_names(source: str) -> set[str]:
+def defined_names(source: str) -> set[str]:
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -326,6 +326,16 @@ def unrun_notebook(template: Template, reason: str) -> Restored:
         "**Grader's note:** this notebook was not run, so every test scores zero: " + reason + "."
     )
     note["id"] = "grader-note"
+    for cell, kind in zip(restored.notebook.cells, restored.kinds, strict=True):
+        if kind == "test":  # a test cell without an error output would score full points
+            cell.outputs = [
+                nbformat.v4.new_output(
+                    "error",
+                    ename="GraderError",
+                    evalue=f"not run: {reason}",
+                    traceback=[f"GraderError: not run: {reason}"],
+                )
+            ]
     restored.notebook.cells.insert(0, note)
     restored.kinds.insert(0, "markdown")
     return restored

@@ -305,7 +305,7 @@ class Sandbox:
         total = 0
         cap = 8 * limits.max_output + 16 * 2**20
         cell_started = time.monotonic()
-        grace = 10.0
+        grace = max(2.0, 0.25 * limits.cell_timeout)
         try:
             while True:
                 now = time.monotonic()
@@ -327,7 +327,11 @@ class Sandbox:
                 if not ready:
                     continue
                 chunk = os.read(rfd, 1 << 16)
-                if not chunk:
+                if not chunk:  # the runner closed the channel: let it exit on its own
+                    try:
+                        proc.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        pass
                     break
                 total += len(chunk)
                 if total > cap:

@@ -1,0 +1,17 @@
+"""Fixtures of the autograde tests: one temporary course with the corpus, graded once."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import autograde_harness  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory) -> autograde_harness.Graded:
+    return autograde_harness.grade_corpus(tmp_path_factory)
