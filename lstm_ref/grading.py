@@ -36,6 +36,10 @@ __all__ = [
     "gate_mistakes",
     "lstm_cell_mistakes",
     "lstm_sequence_mistakes",
+    "rnn_sequence_mistakes",
+    "rnn_state_gradient_mistakes",
+    "gru_cell_mistakes",
+    "peephole_cell_mistakes",
     "stacked_gate_order_mistakes",
     "pick",
     "random_arrays",
@@ -85,6 +89,29 @@ MISTAKES: dict[str, str] = {
         "not from the initial one"
     ),
     "initial_state_ignored": "the initial state is ignored: the first step must start from h0, c0",
+    "missing_tanh_derivative": (
+        "the derivative of tanh is missing: multiply by 1 - h_t² before going back through W"
+    ),
+    "derivative_wrong_step": (
+        "the tanh derivative is taken at the wrong step: going back from h_t it is 1 - h_t², "
+        "the output of that step's tanh, not 1 - h_{t-1}²"
+    ),
+    "gru_update_swapped": (
+        "z_t and 1 - z_t are swapped: PyTorch's GRU keeps the old state where z_t is near 1, "
+        "h_t = (1 - z_t) * n_t + z_t * h_{t-1}"
+    ),
+    "gru_reset_inside": (
+        "the reset gate is applied before W_hn: PyTorch computes r_t * (W_hn h_{t-1} + b_hn), "
+        "not W_hn (r_t * h_{t-1})"
+    ),
+    "gru_bias_outside_reset": (
+        "b_hn is outside the reset gate: PyTorch computes r_t * (W_hn h_{t-1} + b_hn)"
+    ),
+    "peephole_o_uses_c_prev": (
+        "the output gate peeks at C_{t-1}: it must see the new cell state C_t (f_t and i_t see "
+        "C_{t-1})"
+    ),
+    "peephole_missing": "a peephole term is missing: a gate's p * C is not added",
     "unstable_sigmoid": (
         "an unstable sigmoid: np.exp overflowed. Compute exp only of -|z| (never of a large "
         "positive number) and pick the formula by the sign of z"
@@ -409,6 +436,111 @@ def lstm_sequence_mistakes(x, params, h0, c0) -> dict[str, tuple[np.ndarray, ...
         "state_not_carried:h_t is not passed on, every step starts from h0": unroll(False, True),
         "initial_state_ignored": unroll(True, True, zeros=True),
     }
+
+
+def rnn_sequence_mistakes(x, W_h, b_h, h0) -> dict[str, np.ndarray]:
+    """The RNN over a sequence with the state-passing mistakes planted: {key: hs (N, T, H)}."""
+    x, W_h, b_h, h0 = (np.asarray(v, dtype=np.float64) for v in (x, W_h, b_h, h0))
+
+    def unroll(carry: bool, zeros: bool = False):
+        h = np.zeros_like(h0) if zeros else h0
+        hs = []
+        for t in range(x.shape[1]):
+            h_t = np.tanh(np.concatenate([h, x[:, t]], axis=1) @ W_h.T + b_h)
+            h = h_t if carry else h
+            hs.append(h_t)
+        return np.stack(hs, axis=1)
+
+    return {"state_not_carried": unroll(False), "initial_state_ignored": unroll(True, True)}
+
+
+def rnn_state_gradient_mistakes(hs, h0, W_h, dh_T) -> dict[str, np.ndarray]:
+    """∂L/∂h_k for k = 0..T (an (N, T + 1, H) array) when L depends on h_T alone, with the
+    classic backpropagation mistakes planted. hs (N, T, H) holds h_1..h_T; W_h (H, H + D)."""
+    hs, h0, W_h, dh_T = (np.asarray(v, dtype=np.float64) for v in (hs, h0, W_h, dh_T))
+    N, T, H = hs.shape
+    states = np.concatenate([h0[:, None], hs], axis=1)  # h_0..h_T
+    W_hh = W_h[:, :H]
+
+    def back(derivative_at: int | None, W):
+        grads = np.zeros((N, T + 1, H))
+        grads[:, T] = dh_T
+        for k in range(T, 0, -1):
+            da = (
+                grads[:, k]
+                if derivative_at is None
+                else grads[:, k] * (1 - states[:, k + derivative_at] ** 2)
+            )
+            grads[:, k - 1] = da @ W
+        return grads
+
+    return {
+        "missing_tanh_derivative": back(None, W_hh),
+        "derivative_wrong_step": back(-1, W_hh),
+        "transposed_weight": back(0, W_hh.T),
+        "order_xh": back(0, W_h[:, -H:]),  # the last H columns: W_h[:, D:], not W_h[:, :H]
+    }
+
+
+def gru_cell_mistakes(x_t, h_prev, params) -> dict[str, np.ndarray]:
+    """One GRU step (PyTorch's equations) with each classic mistake planted: {key: h_t}."""
+    x_t, h_prev = (np.asarray(v, dtype=np.float64) for v in (x_t, h_prev))
+    p = {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+
+    def cell(mistake=""):
+        first, second = (x_t, h_prev) if mistake == "order_xh" else (h_prev, x_t)
+        hx = np.concatenate([first, second], axis=1)
+        gate = np.tanh if mistake == "tanh_for_sigmoid" else _sigmoid
+        r_t = gate(hx @ p["W_r"].T + p["b_r"])
+        z_t = gate(hx @ p["W_z"].T + p["b_z"])
+        if mistake == "gru_reset_inside":
+            hn = (r_t * h_prev) @ p["W_hn"].T + p["b_hn"]
+            r_part = hn
+        elif mistake == "gru_bias_outside_reset":
+            r_part = r_t * (h_prev @ p["W_hn"].T) + p["b_hn"]
+        else:
+            r_part = r_t * (h_prev @ p["W_hn"].T + p["b_hn"])
+        act = _sigmoid if mistake == "sigmoid_for_tanh" else np.tanh
+        n_t = act(x_t @ p["W_xn"].T + p["b_xn"] + r_part)
+        if mistake == "gru_update_swapped":
+            return z_t * n_t + (1 - z_t) * h_prev
+        return (1 - z_t) * n_t + z_t * h_prev
+
+    keys = ("order_xh", "tanh_for_sigmoid", "sigmoid_for_tanh", "gru_reset_inside",
+            "gru_bias_outside_reset", "gru_update_swapped")  # fmt: skip
+    return {key: cell(key) for key in keys}
+
+
+def peephole_cell_mistakes(x_t, h_prev, c_prev, params) -> dict[str, tuple[np.ndarray, ...]]:
+    """One peephole LSTM step with each classic mistake planted: {key: (h_t, c_t)}."""
+    x_t, h_prev, c_prev = (np.asarray(v, dtype=np.float64) for v in (x_t, h_prev, c_prev))
+    p = {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+
+    def cell(mistake=""):
+        first, second = (x_t, h_prev) if mistake == "order_xh" else (h_prev, x_t)
+        hx = np.concatenate([first, second], axis=1)
+        peep = {g: (0.0 if mistake == f"peephole_missing:{g}" else p[f"p_{g}"]) for g in "fio"}
+        f_t = _sigmoid(hx @ p["W_f"].T + peep["f"] * c_prev + p["b_f"])
+        i_t = _sigmoid(hx @ p["W_i"].T + peep["i"] * c_prev + p["b_i"])
+        c_tilde = np.tanh(hx @ p["W_c"].T + p["b_c"])
+        c_t = f_t * c_prev + i_t * c_tilde
+        seen = c_prev if mistake == "peephole_o_uses_c_prev" else c_t
+        o_t = _sigmoid(hx @ p["W_o"].T + peep["o"] * seen + p["b_o"])
+        h_t = o_t * c_t if mistake == "c_for_tanh_c" else o_t * np.tanh(c_t)
+        return h_t, c_t
+
+    keys = ("order_xh", "peephole_o_uses_c_prev", "c_for_tanh_c") + tuple(
+        f"peephole_missing:{g}" for g in ("the forget gate's p_f", "the input gate's p_i",
+                                         "the output gate's p_o")
+    )  # fmt: skip
+    out = {}
+    for key in keys:
+        if key.startswith("peephole_missing:"):
+            gate = key.split("p_")[-1]
+            out[key] = cell(f"peephole_missing:{gate}")
+        else:
+            out[key] = cell(key)
+    return out
 
 
 def stacked_gate_order_mistakes(stacked, H: int, gates: str = "ifgo") -> dict[str, np.ndarray]:

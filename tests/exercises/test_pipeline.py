@@ -43,6 +43,15 @@ WORKERS = 2
 # The classic mistakes, planted one at a time: (student id, solution cell, old text, new text,
 # what the feedback must say). The old text must occur exactly once in that cell.
 MUTATIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
+    "ex01_rnn": [
+        ("xh-order", "rnn_step", "[h_prev, x_t]", "[x_t, h_prev]", "[x_t, h_prev] instead of [h_prev, x_t]"),
+        ("sigmoid-state", "rnn_step", "np.tanh(z @ W_h.T + b_h)", "1 / (1 + np.exp(-(z @ W_h.T + b_h)))", "a sigmoid where tanh belongs"),
+        ("no-bias", "rnn_step", "W_h.T + b_h)", "W_h.T)", "the bias is missing"),
+        ("state-not-carried", "rnn_forward", "h = rnn_step(h, x[:, t], W_h, b_h)\n        hs[:, t] = h", "hs[:, t] = rnn_step(h, x[:, t], W_h, b_h)", "the state is not carried"),
+        ("no-tanh-derivative", "state_gradients", "da = grads[:, k] * (1 - states[:, k] ** 2)", "da = grads[:, k]", "the derivative of tanh is missing"),
+        ("derivative-wrong-step", "state_gradients", "(1 - states[:, k] ** 2)", "(1 - states[:, k - 1] ** 2)", "the tanh derivative is taken at the wrong step"),
+        ("transposed-W", "state_gradients", "grads[:, k - 1] = da @ W_hh", "grads[:, k - 1] = da @ W_hh.T", "a transposed weight"),
+    ],
     "ex02_forget_gate": [
         ("xh-order", "forget_gate", "[h_prev, x_t]", "[x_t, h_prev]", "[x_t, h_prev] instead of [h_prev, x_t]"),
         ("tanh-gate", "forget_gate", "return sigmoid(z", "return np.tanh(z", "tanh where a sigmoid belongs"),
@@ -78,6 +87,15 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("initial-state-ignored", "lstm_forward", "h = np.zeros((N, H)) if h0 is None else h0\n    c = np.zeros((N, H)) if c0 is None else c0", "h = np.zeros((N, H))\n    c = np.zeros((N, H))", "the initial state is ignored"),
         ("stack-order", "stack_params", 'params["W_i"], params["W_f"]', 'params["W_f"], params["W_i"]', "gates in the wrong order"),
         ("split-order", "lstm_cell_forward_fast", "a_i, a_f, a_g, a_o = np.split", "a_f, a_i, a_g, a_o = np.split", "gates in the wrong order"),
+    ],
+    "ex08_variants": [
+        ("gru-update-swapped", "gru_cell_forward", "return (1 - z_t) * n_t + z_t * h_prev", "return z_t * n_t + (1 - z_t) * h_prev", "z_t and 1 - z_t are swapped"),
+        ("gru-reset-inside", "gru_cell_forward", 'r_t * (h_prev @ p["W_hn"].T + p["b_hn"])', '(r_t * h_prev) @ p["W_hn"].T + p["b_hn"]', "the reset gate is applied before W_hn"),
+        ("gru-bias-outside", "gru_cell_forward", 'r_t * (h_prev @ p["W_hn"].T + p["b_hn"])', 'r_t * (h_prev @ p["W_hn"].T) + p["b_hn"]', "b_hn is outside the reset gate"),
+        ("gru-xh-order", "gru_cell_forward", "[h_prev, x_t]", "[x_t, h_prev]", "[x_t, h_prev] instead of [h_prev, x_t]"),
+        ("peephole-o-c-prev", "peephole_cell_forward", 'p["p_o"] * c_t', 'p["p_o"] * c_prev', "the output gate peeks at C_{t-1}"),
+        ("peephole-missing-f", "peephole_cell_forward", ' + p["p_f"] * c_prev', "", "a peephole term is missing"),
+        ("peephole-c-not-tanh-c", "peephole_cell_forward", "h_t = o_t * np.tanh(c_t)", "h_t = o_t * c_t", "c_t where tanh(c_t) belongs"),
     ],
 }  # fmt: skip
 
