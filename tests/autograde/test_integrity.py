@@ -1,0 +1,143 @@
+"""The course directory after a graded run, nbgrader's own tools on the results, and the CLI.
+
+- nothing outside nbgrader's outputs (gradebook.db, autograded/, feedback/) changed, byte for byte;
+- ``nbgrader generate_feedback`` and ``nbgrader export`` work on what the grader wrote;
+- a serial run (--jobs 1) gives the same scores as the parallel run;
+- without bubblewrap the grader refuses to run, unless --allow-unsandboxed;
+- already graded submissions are skipped unless --force, as with nbgrader.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from autograde_harness import ASSIGNMENT, autograde, env
+
+SERIAL = ["solved", "blank", "wrong", "attack_numpy", "syntax_error", "edited_metadata"]
+
+
+def test_course_directory_is_unchanged(graded):
+    assert graded.before == graded.after
+    assert any(k.startswith("submitted/") for k in graded.before)
+
+
+def test_feedback_and_export_work_on_the_results(graded):
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    out = subprocess.run(
+        [*nbgrader, "generate_feedback", ASSIGNMENT, "--student", "corpus-invalid-json"],
+        cwd=graded.course,
+        capture_output=True,
+        text=True,
+        env=env(),
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    html = graded.course / "feedback" / "corpus-invalid-json" / ASSIGNMENT / "forget_gate.html"
+    assert "not valid JSON" in html.read_text()
+    out = subprocess.run(
+        [*nbgrader, "export", "--to", "grades.csv"],
+        cwd=graded.course,
+        capture_output=True,
+        text=True,
+        env=env(),
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    with open(graded.course / "grades.csv") as fh:
+        rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(fh)}
+    for entry in graded.summary["submissions"]:
+        assert rows[entry["student"]] == entry["score"], entry["student"]
+
+
+@pytest.fixture(scope="module")
+def copy_course(graded, tmp_path_factory) -> Path:
+    """A copy of the graded course (the session's copy stays as graded)."""
+    dest = tmp_path_factory.mktemp("copy") / "course"
+    shutil.copytree(graded.course, dest, symlinks=True)
+    cfg = dest / "nbgrader_config.py"
+    assert "ROOT" in cfg.read_text()  # the config finds the course from its own path
+    return dest
+
+
+def test_serial_run_gives_the_same_scores(graded, copy_course):
+    students = [f"corpus-{c.replace('_', '-')}" for c in SERIAL]
+    args = ["--force", "--jobs", "1", "--timeout", "3", "--memory", "1536", "--quiet"]
+    for s in students:
+        args += ["--student", s]
+    proc = autograde(copy_course, *args)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    serial = json.loads((copy_course / "autograded" / "autograde_summary.json").read_text())
+    assert serial["jobs"] == 1
+    got = {s["student"]: s["score"] for s in serial["submissions"]}
+    want = {s["student"]: s["score"] for s in graded.summary["submissions"] if s["student"] in got}
+    assert got == want and len(got) == len(students)
+
+
+def test_refuses_without_bubblewrap(copy_course, tmp_path):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    environ = dict(env(), PATH=str(bindir))  # no bwrap anywhere on PATH
+    summary = tmp_path / "summary.json"
+    proc = autograde(
+        copy_course,
+        "--force",
+        "--student",
+        "corpus-solved",
+        "--summary",
+        str(summary),
+        environ=environ,
+    )
+    assert proc.returncode == 2
+    assert "refusing" in proc.stderr and "bubblewrap" in proc.stderr
+    assert not summary.exists()
+
+
+def test_refuses_when_bubblewrap_cannot_sandbox(copy_course, tmp_path):
+    """A bwrap that exists but fails (as where user namespaces are disabled) is refused too."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake = bindir / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    environ = dict(env(), PATH=f"{bindir}:{os.environ.get('PATH', '/usr/bin')}")
+    proc = autograde(copy_course, "--force", "--student", "corpus-solved", environ=environ)
+    assert proc.returncode == 2
+    assert "cannot create a sandbox" in proc.stderr
+
+
+def test_allow_unsandboxed_grades_with_a_warning(copy_course, tmp_path):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    environ = dict(env(), PATH=str(bindir))
+    summary = tmp_path / "summary.json"
+    proc = autograde(
+        copy_course,
+        "--force",
+        "--allow-unsandboxed",
+        "--student",
+        "corpus-solved",
+        "--summary",
+        str(summary),
+        environ=environ,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "WITHOUT a sandbox" in proc.stderr
+    report = json.loads(summary.read_text())
+    assert report["sandbox"] is False
+    assert report["submissions"][0]["score"] == report["submissions"][0]["max_score"] > 0
+
+
+def test_already_graded_submissions_are_skipped_without_force(copy_course, tmp_path):
+    summary = tmp_path / "summary.json"
+    proc = autograde(copy_course, "--student", "corpus-solved", "--summary", str(summary))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(summary.read_text())
+    assert report["submissions"] == []
+    assert report["skipped_already_graded"] == [f"corpus-solved/{ASSIGNMENT}"]
