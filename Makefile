@@ -41,7 +41,7 @@ grades: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader export --to=grades.csv
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_lstm.py
+	$(PY) benchmarks/bench_lstm.py $(BENCH_ARGS)
 
 clean:
 	rm -rf _build .pytest_cache

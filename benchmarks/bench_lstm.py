@@ -51,8 +51,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for every side")
     parser.add_argument(
         "--impls",
-        default="numpy,eager,fast,compiled,nn",
-        help="comma-separated, from numpy, eager, fast, compiled, nn",
+        default="numpy,eager,fast,compiled,graphs,nn",
+        help="comma-separated, from numpy, eager, fast, compiled, graphs (CUDA only), nn",
     )
     parser.add_argument("--quick", action="store_true", help="2 repeats, 1 warm-up: a smoke test")
     parser.add_argument("--no-tf32", action="store_true", help="GPU: full float32 everywhere")
@@ -101,6 +101,7 @@ IMPLS = {
     "eager": "torch_ref, readable eager loop",
     "fast": "torch_ref, fast path",
     "compiled": "torch_ref, fast path + torch.compile'd step",
+    "graphs": "torch_ref, compiled step + CUDA graphs",
     "nn": "torch.nn.LSTM",
 }
 MODES = ("forward", "forward+backward")
@@ -115,6 +116,8 @@ GOALS = {
     ("cpu", "fast", "forward+backward", "L"): 1.3,
     ("cuda", "compiled", "forward+backward", "M"): 1.2,
     ("cuda", "compiled", "forward+backward", "L"): 1.1,
+    ("cuda", "graphs", "forward+backward", "M"): 1.2,
+    ("cuda", "graphs", "forward+backward", "L"): 1.1,
     ("cuda", "eager", "forward+backward", "M"): 3.0,
 }
 
@@ -177,15 +180,17 @@ def make_runner(impl: str, cfg: dict, mode: str, state: dict, device: str, sync)
     ours = tr.LSTM(cfg["D"], cfg["H"], impl="eager" if impl == "eager" else "fast", device=device)
     ours.load_state_dict(state["module"].state_dict())
     run = torch_runner(ours, cfg, mode, state, sync)
-    fusion = "compile" if impl == "compiled" else "none"  # "fast" is never fused, even on a GPU
+    fusion = "none" if impl in ("eager", "fast") else "compile"  # "fast": unfused, even on a GPU
 
     def with_fusion():
         before = fused.get_fusion()
         fused.set_fusion(fusion)
+        fused.set_cuda_graphs(impl == "graphs")
         try:
             return run()
         finally:
             fused.set_fusion(before)
+            fused.set_cuda_graphs(False)
 
     return with_fusion
 
@@ -193,17 +198,29 @@ def make_runner(impl: str, cfg: dict, mode: str, state: dict, device: str, sync)
 # ---------------------------------------------------------------------------------------------
 
 
-def time_runner(run, warmups: int, repeats: int, progress) -> list[float]:
-    """Seconds per run: warm-ups first (compilation, caches), then timed runs."""
-    for _ in range(warmups):
-        run()
-        progress.update(1)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-        progress.update(1)
+def time_runners(runners: dict, warmups: int, repeats: int, progress, label: str) -> dict:
+    """Seconds per run of each runner: warm-ups first (compilation, caches), then timed rounds.
+
+    The implementations take turns, one run each per round, in an order that rotates from round
+    to round, so a burst of load from other programs spreads over all of them instead of
+    landing on whichever happened to be measured at the time.
+    """
+    names = list(runners)
+    for name in names:
+        progress.set_description(f"{label} {name:<8} warm-up")
+        for _ in range(warmups):
+            runners[name]()
+            progress.update(1)
+    times = {name: [] for name in names}
+    for round_ in range(repeats):
+        for k in range(len(names)):
+            name = names[(k + round_) % len(names)]
+            progress.set_description(f"{label} {name:<8}")
+            start = time.perf_counter()
+            runners[name]()
+            times[name].append(time.perf_counter() - start)
+            progress.update(1)
+            time.sleep(0.02)  # let one library's idle threads go to sleep before the next runs
     return times
 
 
@@ -258,6 +275,8 @@ def run_benchmark(args) -> dict:
 
     configs = [c.strip().upper() for c in args.configs.split(",") if c.strip()]
     impls = [i.strip() for i in args.impls.split(",") if i.strip()]
+    if device != "cuda":
+        impls = [i for i in impls if i != "graphs"]  # CUDA graphs need a GPU
     for name in configs:
         if name not in CONFIGS:
             raise SystemExit(f"--configs: unknown configuration {name!r}; choose from S, M, L")
@@ -277,10 +296,11 @@ def run_benchmark(args) -> dict:
             "dhs": torch.randn(cfg["T"], cfg["N"], cfg["H"], device=device),
         }
         for mode in MODES:
-            for impl in impls:
-                progress.set_description(f"{name} {mode:<16} {impl:<8}")
-                run = make_runner(impl, cfg, mode, state, device, sync)
-                times = time_runner(run, args.warmups, args.repeats, progress)
+            runners = {impl: make_runner(impl, cfg, mode, state, device, sync) for impl in impls}
+            label = f"{name} {mode:<16}"
+            all_times = time_runners(runners, args.warmups, args.repeats, progress, label)
+            del runners
+            for impl, times in all_times.items():
                 median = statistics.median(times)
                 results.append(
                     {
@@ -295,7 +315,6 @@ def run_benchmark(args) -> dict:
                         "gflops": flops(cfg, mode) / median / 1e9,
                     }
                 )
-                time.sleep(0.1)  # let one library's idle threads sleep before the next starts
     progress.close()
     for row in results:
         ref = (

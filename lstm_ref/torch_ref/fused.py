@@ -35,6 +35,7 @@ __all__ = [
     "set_fusion",
     "get_fusion",
     "resolve_fusion",
+    "set_cuda_graphs",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -181,6 +182,100 @@ def _layer_forward(x, h0, c0, w_ih, w_hh, bias, step, save: bool):
     return out, h, c, saved
 
 
+def _layer_backward(dhs, dh_T, dc_T, x, h0, w_ih, w_hh, hs, cs, acts, step_backward, need):
+    """Backpropagation through time for ``_layer_forward``; ``need`` says which gradients
+    (dx, dw_ih, dw_hh, dbias) to compute. Returns dx, dh0, dc0, dw_ih, dw_hh, dbias."""
+    T, N, D = x.shape
+    dh, dc = dh_T, dc_T
+    dgates = [None] * T
+    for t in reversed(range(T)):
+        dh = dh + dhs[t]  # h_t feeds the output at t and the next step
+        dgates[t], dc = step_backward(dh, dc, acts[t], cs[t], cs[t + 1])
+        dh = dgates[t] @ w_hh  # (N, 4H) @ (4H, H) -> dh_{t-1}
+    dg = torch.stack(dgates).view(T * N, -1)  # (T·N, 4H)
+    need_x, need_w_ih, need_w_hh, need_bias = need
+    dx = (dg @ w_ih).view(T, N, D) if need_x else None  # (T·N, 4H) @ (4H, D)
+    h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]]).view(T * N, -1)  # h_0 .. h_{T-1}
+    dw_ih = dg.t() @ x.reshape(T * N, D) if need_w_ih else None  # (4H, T·N) @ (T·N, D)
+    dw_hh = dg.t() @ h_prev if need_w_hh else None  # (4H, T·N) @ (T·N, H)
+    dbias = dg.sum(0) if need_bias else None
+    return dx, dh, dc, dw_ih, dw_hh, dbias
+
+
+# ---------------------------------------------------------------------------------------------
+# Optional CUDA graphs: record a whole layer's loop once per shape, then replay it, so that
+# Python issues one call per layer instead of a few per step. Off unless asked for
+# (set_cuda_graphs(True) or LSTM_REF_CUDA_GRAPHS=1); any failure warns and runs without.
+
+_CUDA_GRAPHS = os.environ.get("LSTM_REF_CUDA_GRAPHS", "0") == "1"
+_graphs: dict[tuple, object] = {}
+
+
+def set_cuda_graphs(enabled: bool) -> None:
+    """Replay each layer's step loop as a CUDA graph (CUDA tensors only; off by default)."""
+    global _CUDA_GRAPHS
+    _CUDA_GRAPHS = bool(enabled)
+
+
+class _Graphed:
+    """``fn(*tensors) -> tuple`` recorded as a CUDA graph on static copies of its inputs."""
+
+    def __init__(self, fn, args):
+        self.inputs = [None if a is None else a.detach().clone() for a in args]
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):  # warm up (compilation, workspaces) before recording
+            for _ in range(2):
+                fn(*self.inputs)
+        torch.cuda.current_stream().wait_stream(stream)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.outputs = fn(*self.inputs)
+
+    def __call__(self, *args):
+        for static, value in zip(self.inputs, args, strict=True):
+            if static is not None:
+                static.copy_(value)
+        self.graph.replay()
+        return tuple(None if o is None else o.clone() for o in self.outputs)
+
+
+def _graphed(kind: str, key: tuple, fn, args):
+    """Run ``fn(*args)`` through a cached CUDA graph for ``key``, or directly if that fails."""
+    global _CUDA_GRAPHS
+    full_key = (kind, *key, *((None,) if a is None else (a.shape, a.dtype, a.device) for a in args))
+    try:
+        if full_key not in _graphs:
+            _graphs[full_key] = _Graphed(fn, args)
+        return _graphs[full_key](*args)
+    except Exception as error:  # an unsupported op in capture, an old driver ...
+        _CUDA_GRAPHS = False
+        warnings.warn(
+            f"lstm_ref.torch_ref: CUDA graphs failed ({type(error).__name__}: "
+            f"{str(error)[:200]}); running without them",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return fn(*args)
+
+
+def _use_graphs(x) -> bool:
+    return _CUDA_GRAPHS and x.is_cuda and not torch.cuda.is_current_stream_capturing()
+
+
+def _forward(x, h0, c0, w_ih, w_hh, bias, fusion, save):
+    step = _fused(lstm_pointwise, fusion)
+
+    def run(x, h0, c0, w_ih, w_hh, bias):
+        hs, h_T, c_T, saved = _layer_forward(x, h0, c0, w_ih, w_hh, bias, step, save)
+        return (hs, h_T, c_T, *(saved or ()))
+
+    args = (x, h0, c0, w_ih, w_hh, bias)
+    if _use_graphs(x):
+        return _graphed("forward", (fusion, save), run, args)
+    return run(*args)
+
+
 class LSTMLayerFunction(torch.autograd.Function):
     """One LSTM layer, forward and backward, with the fused pointwise step.
 
@@ -190,8 +285,7 @@ class LSTMLayerFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, bias, fusion):
-        step = _fused(lstm_pointwise, fusion)
-        hs, h_T, c_T, (cs, acts) = _layer_forward(x, h0, c0, w_ih, w_hh, bias, step, save=True)
+        hs, h_T, c_T, cs, acts = _forward(x, h0, c0, w_ih, w_hh, bias, fusion, save=True)
         ctx.fusion = fusion
         ctx.has_bias = bias is not None
         ctx.save_for_backward(x, h0, w_ih, w_hh, hs, cs, acts)
@@ -202,21 +296,20 @@ class LSTMLayerFunction(torch.autograd.Function):
     def backward(ctx, dhs, dh_T, dc_T):
         x, h0, w_ih, w_hh, hs, cs, acts = ctx.saved_tensors
         step_backward = _fused(lstm_pointwise_backward, ctx.fusion)
-        T, N, D = x.shape
-        dh, dc = dh_T, dc_T
-        dgates = [None] * T
-        for t in reversed(range(T)):
-            dh = dh + dhs[t]  # h_t feeds the output at t and the next step
-            dgates[t], dc = step_backward(dh, dc, acts[t], cs[t], cs[t + 1])
-            dh = dgates[t] @ w_hh  # (N, 4H) @ (4H, H) -> dh_{t-1}
-        dg = torch.stack(dgates).view(T * N, -1)  # (T·N, 4H)
-        need = ctx.needs_input_grad
-        dx = (dg @ w_ih).view(T, N, D) if need[0] else None  # (T·N, 4H) @ (4H, D)
-        h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]]).view(T * N, -1)  # h_0 .. h_{T-1}
-        dw_ih = dg.t() @ x.reshape(T * N, D) if need[3] else None  # (4H, T·N) @ (T·N, D)
-        dw_hh = dg.t() @ h_prev if need[4] else None  # (4H, T·N) @ (T·N, H)
-        dbias = dg.sum(0) if ctx.has_bias and need[5] else None
-        return dx, dh, dc, dw_ih, dw_hh, dbias, None
+        n = ctx.needs_input_grad
+        need = (n[0], n[3], n[4], ctx.has_bias and n[5])
+
+        def run(dhs, dh_T, dc_T, x, h0, w_ih, w_hh, hs, cs, acts):
+            return _layer_backward(
+                dhs, dh_T, dc_T, x, h0, w_ih, w_hh, hs, cs, acts, step_backward, need
+            )
+
+        args = (dhs, dh_T, dc_T, x, h0, w_ih, w_hh, hs, cs, acts)
+        if _use_graphs(x):
+            grads = _graphed("backward", (ctx.fusion, need), run, args)
+        else:
+            grads = run(*args)
+        return (*grads, None)
 
 
 def lstm_layer(x, h0, c0, w_ih, w_hh, bias=None, fusion: str | None = None):
@@ -230,6 +323,5 @@ def lstm_layer(x, h0, c0, w_ih, w_hh, bias=None, fusion: str | None = None):
     tensors = (x, h0, c0, w_ih, w_hh) + (() if bias is None else (bias,))
     if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
         return LSTMLayerFunction.apply(x, h0, c0, w_ih, w_hh, bias, fusion)
-    step = _fused(lstm_pointwise, fusion)
-    hs, h_T, c_T, _ = _layer_forward(x, h0, c0, w_ih, w_hh, bias, step, save=False)
+    hs, h_T, c_T = _forward(x, h0, c0, w_ih, w_hh, bias, fusion, save=False)
     return hs, h_T, c_T

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from torch_testing import assert_close, distinct_biases, flatten_outputs, loss_of
@@ -86,3 +88,26 @@ def test_functions_run_on_cuda_and_agree_with_the_cpu():
 def test_mismatched_devices_cpu_and_cuda():
     with pytest.raises(ValueError, match="input is on cpu but the parameters are on cuda"):
         tr.LSTM(4, 5, device="cuda")(torch.randn(3, 2, 4))
+
+
+def test_cuda_graphs_agree_with_the_plain_fast_path():
+    torch.manual_seed(2)
+    module = tr.LSTM(16, 32, num_layers=2, device="cuda")
+    x = torch.randn(9, 4, 16, device="cuda")
+    out_plain, _ = module(x)
+    out_plain.sum().backward()
+    grads_plain = [p.grad.clone() for p in module.parameters()]
+    module.zero_grad()
+    tr.fused.set_cuda_graphs(True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # no silent fallback
+            for _ in range(2):  # the second call replays the recorded graphs
+                module.zero_grad()
+                out_graphed, _ = module(x)
+                out_graphed.sum().backward()
+    finally:
+        tr.fused.set_cuda_graphs(False)
+    assert_close("output", out_graphed, out_plain, tol=1e-5)
+    for k, (p, g) in enumerate(zip(module.parameters(), grads_plain, strict=True)):
+        assert_close(f"gradient {k}", p.grad, g, tol=1e-4)

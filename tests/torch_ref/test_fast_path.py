@@ -141,3 +141,16 @@ def test_module_impls_agree_in_float32():
     out_eager, (h_eager, _) = eager(x)
     assert_close("output", out_fast, out_eager, tol=1e-6)
     assert_close("h_n", h_fast, h_eager, tol=1e-6)
+
+
+def test_a_failed_cuda_graph_warns_and_runs_directly(monkeypatch):
+    def broken(fn, args):
+        raise RuntimeError("capture failed")
+
+    monkeypatch.setattr(fused, "_Graphed", broken)
+    monkeypatch.setattr(fused, "_graphs", {})
+    monkeypatch.setattr(fused, "_CUDA_GRAPHS", True)
+    with pytest.warns(RuntimeWarning, match="capture failed"):
+        out = fused._graphed("forward", (), lambda a: (a + 1,), (torch.zeros(2),))
+    assert torch.equal(out[0], torch.ones(2))
+    assert fused._CUDA_GRAPHS is False
