@@ -9,7 +9,7 @@ PY := $(BIN)/python
 # pyproject.toml is newer than this file.
 STAMP := $(VENV)/.installed
 
-.PHONY: book test lint release autograde feedback grades bench clean
+.PHONY: book test lint release autograde feedback grades bench bench-autograde clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,8 +31,11 @@ lint: $(STAMP)
 release: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment '*' --force
 
+# Every submission under submitted/, in parallel, each in a bubblewrap sandbox, into nbgrader's
+# gradebook and autograded/. Options: make autograde AUTOGRADE_ARGS="--jobs 4 --timeout 120"
+# (python -m lstm_ref.autograde --help lists them).
 autograde: $(STAMP)
-	$(BIN)/nbgrader autograde --all
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m lstm_ref.autograde --course-dir $(CURDIR) $(AUTOGRADE_ARGS)
 
 feedback: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_feedback '*' --force
@@ -42,6 +45,10 @@ grades: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_lstm.py $(BENCH_ARGS)
+
+# 40 submissions graded by `make autograde`'s command (sandbox on) against serial nbgrader autograde.
+bench-autograde: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) benchmarks/bench_autograde.py
 
 clean:
 	rm -rf _build .pytest_cache
