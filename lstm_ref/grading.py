@@ -41,6 +41,8 @@ __all__ = [
     "gru_cell_mistakes",
     "peephole_cell_mistakes",
     "stacked_gate_order_mistakes",
+    "lstm_cell_backward_mistakes",
+    "lstm_backward_mistakes",
     "pick",
     "random_arrays",
     "random_params",
@@ -112,6 +114,27 @@ MISTAKES: dict[str, str] = {
         "C_{t-1})"
     ),
     "peephole_missing": "a peephole term is missing: a gate's p * C is not added",
+    "bptt_no_dh_into_dc": (
+        "the path through h_t into C_t is missing: dC_t = dc_t + dh_t * o_t * (1 - tanh(C_t)²)"
+    ),
+    "tanh_derivative_of_c": "the derivative of tanh(C_t) is 1 - tanh(C_t)², not 1 - C_t²",
+    "sigmoid_derivative": "the derivative of a sigmoid gate s is s * (1 - s)",
+    "dc_prev_missing_f": "dC_{t-1} = dC_t * f_t: the forget gate scales the memory's gradient too",
+    "bptt_recurrent_grad_dropped": (
+        "the gradient coming back from step t + 1 is dropped: at step t the upstream gradient is "
+        "dhs[:, t] + the dh_prev that step t + 1 returned"
+    ),
+    "bptt_dc_not_carried": (
+        "the cell state's gradient is not carried back: dc_prev of step t is the dc_t of step t - 1"
+    ),
+    "bptt_params_not_summed": (
+        "the parameter gradients are overwritten: the same weights act at every step, so their "
+        "gradients add up over the steps"
+    ),
+    "central_difference_halved": (
+        "the centred difference divided by eps instead of 2 * eps (the result is twice too big)"
+    ),
+    "x_not_restored": "x is not restored: put each entry back after evaluating f around it",
     "unstable_sigmoid": (
         "an unstable sigmoid: np.exp overflowed. Compute exp only of -|z| (never of a large "
         "positive number) and pick the formula by the sign of z"
@@ -541,6 +564,94 @@ def peephole_cell_mistakes(x_t, h_prev, c_prev, params) -> dict[str, tuple[np.nd
         else:
             out[key] = cell(key)
     return out
+
+
+def _lstm_cell_backward(dh_t, dc_t, x_t, h_prev, c_prev, p, mistake=""):
+    """The LSTM cell's backward pass with at most one mistake planted; returns a dict with dx_t,
+    dh_prev, dc_prev and dW_*, db_* for every gate."""
+    H = h_prev.shape[1]
+    z = np.concatenate([h_prev, x_t], axis=1)
+    f_t = _sigmoid(z @ p["W_f"].T + p["b_f"])
+    i_t = _sigmoid(z @ p["W_i"].T + p["b_i"])
+    c_tilde = np.tanh(z @ p["W_c"].T + p["b_c"])
+    c_t = f_t * c_prev + i_t * c_tilde
+    o_t = _sigmoid(z @ p["W_o"].T + p["b_o"])
+    tanh_c = np.tanh(c_t)
+    do_t = dh_t * tanh_c
+    if mistake == "bptt_no_dh_into_dc":
+        dc = dc_t
+    elif mistake == "tanh_derivative_of_c":
+        dc = dc_t + dh_t * o_t * (1 - c_t**2)
+    else:
+        dc = dc_t + dh_t * o_t * (1 - tanh_c**2)
+    gates = {"f": (dc * c_prev, f_t), "i": (dc * c_tilde, i_t), "o": (do_t, o_t)}
+    da = {}
+    for gate, (d_out, s) in gates.items():
+        da[gate] = d_out * s if mistake == f"sigmoid_derivative:{gate}" else d_out * s * (1 - s)
+    da["c"] = dc * i_t * (1 - c_tilde**2)
+    out = {"dc_prev": dc if mistake == "dc_prev_missing_f" else dc * f_t}
+    dz = np.zeros_like(z)
+    for gate in "fico":
+        dW = z.T @ da[gate] if mistake == "transposed_weight" else da[gate].T @ z
+        out[f"dW_{gate}"], out[f"db_{gate}"] = dW, da[gate].sum(axis=0)
+        dz += da[gate] @ p[f"W_{gate}"]
+    if mistake == "order_xh":
+        D = x_t.shape[1]
+        out["dx_t"], out["dh_prev"] = dz[:, :D], dz[:, D:]
+    else:
+        out["dh_prev"], out["dx_t"] = dz[:, :H], dz[:, H:]
+    return out
+
+
+_GATE_NAMES = {"f": "the forget gate", "i": "the input gate", "o": "the output gate"}
+
+
+def lstm_cell_backward_mistakes(dh_t, dc_t, x_t, h_prev, c_prev, params) -> dict[str, dict]:
+    """The LSTM cell's gradients with each classic backward-pass mistake planted:
+    {key: {"dx_t": ..., "dh_prev": ..., "dc_prev": ..., "dW_f": ..., "db_f": ..., ...}}.
+    Use :func:`pick` with a quantity's name, e.g. ``pick(variants, "dh_prev")``."""
+    args = [np.asarray(v, dtype=np.float64) for v in (dh_t, dc_t, x_t, h_prev, c_prev)]
+    p = {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+    keys = ["bptt_no_dh_into_dc", "tanh_derivative_of_c", "dc_prev_missing_f",
+            "transposed_weight", "order_xh"]  # fmt: skip
+    out = {key: _lstm_cell_backward(*args, p, key) for key in keys}
+    for gate, name in _GATE_NAMES.items():
+        out[f"sigmoid_derivative:in {name}"] = _lstm_cell_backward(
+            *args, p, f"sigmoid_derivative:{gate}"
+        )
+    return out
+
+
+def lstm_backward_mistakes(dhs, x, params, h0, c0) -> dict[str, dict]:
+    """Backpropagation through time with each loop mistake planted:
+    {key: {"dx": (N, T, D), "dh0": ..., "dc0": ..., "dW_f": ..., ...}}. The loss's gradient is
+    ``dhs`` (N, T, H) with respect to every hidden state and zero for the final cell state."""
+    dhs, x, h0, c0 = (np.asarray(v, dtype=np.float64) for v in (dhs, x, h0, c0))
+    p = {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+    N, T, _ = x.shape
+    states = [(h0, c0)]
+    for t in range(T):
+        h, c = _lstm_cell(x[:, t], *states[-1], p)
+        states.append((h, c))
+
+    def back(mistake):
+        dh, dc = np.zeros_like(h0), np.zeros_like(c0)
+        total = {key: np.zeros_like(value) for key, value in p.items()}
+        dx = np.zeros_like(x)
+        for t in reversed(range(T)):
+            recurrent = mistake != "bptt_recurrent_grad_dropped"
+            upstream = dhs[:, t] + dh if recurrent else dhs[:, t]
+            g = _lstm_cell_backward(upstream, dc, x[:, t], *states[t], p)
+            dx[:, t], dh, dc = g["dx_t"], g["dh_prev"], g["dc_prev"]
+            if mistake == "bptt_dc_not_carried":
+                dc = np.zeros_like(dc)
+            for key in total:
+                grad = g["d" + key]
+                total[key] = grad if mistake == "bptt_params_not_summed" else total[key] + grad
+        return {"dx": dx, "dh0": dh, "dc0": dc, **{"d" + k: v for k, v in total.items()}}
+
+    keys = ("bptt_recurrent_grad_dropped", "bptt_dc_not_carried", "bptt_params_not_summed")
+    return {key: back(key) for key in keys}
 
 
 def stacked_gate_order_mistakes(stacked, H: int, gates: str = "ifgo") -> dict[str, np.ndarray]:

@@ -88,6 +88,17 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("stack-order", "stack_params", 'params["W_i"], params["W_f"]', 'params["W_f"], params["W_i"]', "gates in the wrong order"),
         ("split-order", "lstm_cell_forward_fast", "a_i, a_f, a_g, a_o = np.split", "a_f, a_i, a_g, a_o = np.split", "gates in the wrong order"),
     ],
+    "ex06_bptt": [
+        ("no-dh-into-dc", "lstm_cell_backward", "dc = dc_t + dh_t * o_t * (1 - tanh_c**2)", "dc = dc_t", "the path through h_t into C_t is missing"),
+        ("tanh-derivative-of-c", "lstm_cell_backward", "(1 - tanh_c**2)", '(1 - cache["c_t"] ** 2)', "the derivative of tanh(C_t) is 1 - tanh(C_t)², not 1 - C_t²"),
+        ("dc-prev-missing-f", "lstm_cell_backward", "dc_prev = dc * f_t", "dc_prev = dc", "dC_{t-1} = dC_t * f_t"),
+        ("sigmoid-derivative", "lstm_cell_backward", '"o": do_t * o_t * (1 - o_t)', '"o": do_t * o_t', "the derivative of a sigmoid gate s is s * (1 - s) (in the output gate)"),
+        ("transposed-dW", "lstm_cell_backward", "da_gate.T @ z", "z.T @ da_gate", "a transposed weight"),
+        ("recurrent-grad-dropped", "lstm_backward", "dhs[:, t] + dh_next, dc_next, caches[t]", "dhs[:, t], dc_next, caches[t]", "the gradient coming back from step t + 1 is dropped"),
+        ("params-not-summed", "lstm_backward", "dparams[key] += grads[key]", "dparams[key] = grads[key]", "the parameter gradients are overwritten"),
+        ("forward-difference", "numerical_gradient", "x[idx] = old - eps\n        f_minus = f(x)\n        x[idx] = old  # put it back\n        grad[idx] = (f_plus - f_minus) / (2 * eps)", "x[idx] = old  # put it back\n        grad[idx] = (f_plus - f(x)) / eps", "a one-sided difference"),
+        ("x-not-restored", "numerical_gradient", "        x[idx] = old  # put it back\n", "", "x is not restored"),
+    ],
     "ex08_variants": [
         ("gru-update-swapped", "gru_cell_forward", "return (1 - z_t) * n_t + z_t * h_prev", "return z_t * n_t + (1 - z_t) * h_prev", "z_t and 1 - z_t are swapped"),
         ("gru-reset-inside", "gru_cell_forward", 'r_t * (h_prev @ p["W_hn"].T + p["b_hn"])', '(r_t * h_prev) @ p["W_hn"].T + p["b_hn"]', "the reset gate is applied before W_hn"),
