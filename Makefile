@@ -5,17 +5,19 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-# Touched after a successful install: make re-installs whenever requirements.txt or
-# pyproject.toml is newer than this file.
+# Written after a successful install, holding requirements.txt's checksum. When requirements.txt
+# changes, the environment is rebuilt from scratch (so a dropped pin cannot linger); when only
+# pyproject.toml or the file's date changes, the install is refreshed in place.
 STAMP := $(VENV)/.installed
-
-.PHONY: book test lint release autograde feedback grades bench bench-autograde clean
+REQ_SUM = $(shell sha256sum requirements.txt | cut -d' ' -f1)
 
 $(STAMP): requirements.txt pyproject.toml
+	@if [ -f $(STAMP) ] && [ "$$(cat $(STAMP))" != "$(REQ_SUM)" ]; then \
+		echo "requirements.txt changed: rebuilding $(VENV)"; rm -rf $(VENV); fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	@touch $(STAMP)
+	@echo "$(REQ_SUM)" > $(STAMP)
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
