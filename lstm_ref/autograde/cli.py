@@ -10,6 +10,7 @@ results are exactly what nbgrader's tools expect.
 from __future__ import annotations
 
 import argparse
+import ast
 import fnmatch
 import json
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_markdown_cell
 
+from lstm_ref.autograde import oracle
 from lstm_ref.autograde.notebook import (
     Template,
     defined_names,
@@ -296,8 +298,66 @@ class Grader:
             ]
         if out.failure and not run.ready:
             out.flags.append("the notebook could not start: " + run.stderr_tail.strip()[-300:])
+        if self.oracle and run.ready:
+            self._oracle_check(sub, template, nb, cells, private, slot, workdir, out)
         out.notebook = nb
         return out
+
+    def _oracle_check(self, sub, template, nb, cells, private, slot, workdir, out) -> None:
+        """Recompute the answer functions in a fresh sandbox and compare them here."""
+        seed_text = f"{sub.student}/{sub.assignment}/{template.notebook}"
+        calls = oracle.plan(template.solution_names(), seed_text)
+        if not calls:
+            return
+        work = private / "oracle"
+        work.mkdir()
+        _safe_copy(sub.path, work, None, [".ipynb_checkpoints", "__pycache__", "*.ipynb"])
+        job = {
+            "mode": "oracle",
+            "cells": [c for c in cells if c["kind"] != "test"],
+            "calls": [
+                {"id": c.id, "name": c.name, "args": oracle.encode_args(c.args)} for c in calls
+            ],
+        }
+        if not self.sandbox.enabled:
+            workdir = str(work)
+        run = self.sandbox.run(job, work, workdir, private, slot)
+        tests = [
+            (c, nb.cells[c["index"]], _names(c["source"])) for c in cells if c["kind"] == "test"
+        ]
+        for call in calls:
+            verdict = oracle.judge(call, run.oracle.get(call.id))
+            if verdict.reference_calls:
+                out.flags.append(
+                    f"{call.name} calls {', '.join(verdict.reference_calls)} instead of "
+                    "implementing it (seen when the grader ran it in a fresh sandbox)"
+                )
+            mine = [(c, cell) for c, cell, names in tests if call.name in names]
+            passed = [(c, cell) for c, cell in mine if _passed(cell)]
+            if verdict.wrong and mine and len(passed) == len(mine):
+                for _c, cell in passed:
+                    text = (
+                        f"this test passed in the notebook, but when the grader ran {call.name} "
+                        f"again in a fresh sandbox on new inputs, {verdict.wrong}. The pass is "
+                        "not trusted"
+                    )
+                    cell.outputs = [
+                        nbformat.v4.new_output(
+                            "error",
+                            ename="GradingIntegrityError",
+                            evalue=text,
+                            traceback=[f"GradingIntegrityError: {text}"],
+                        )
+                    ]
+                out.flags.append(
+                    f"{call.name}: every test of it passed in the notebook, but recomputed "
+                    f"outside the student's kernel, {verdict.wrong}; those tests were failed"
+                )
+            elif verdict.failed and passed and run.ready:
+                out.flags.append(
+                    f"{call.name} passed its tests but could not be checked in a fresh sandbox: "
+                    f"{verdict.failed}"
+                )
 
     @staticmethod
     def _reference_flags(restored, template: Template) -> list[str]:
@@ -320,6 +380,22 @@ class Grader:
                     f"{where}: may call lstm_ref instead of implementing ({'; '.join(found)})"
                 )
         return flags
+
+
+def _names(source: str) -> set[str]:
+    try:
+        return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return set()
+
+
+def _passed(cell) -> bool:
+    """nbgrader's rule: a test passes unless it has an error or stderr output."""
+    return not any(
+        o.get("output_type") == "error"
+        or (o.get("output_type") == "stream" and o.get("name") == "stderr")
+        for o in cell.get("outputs", [])
+    )
 
 
 def _outputs(raw: list) -> list:
@@ -512,6 +588,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where to write the JSON summary (default: autograded/{SUMMARY_NAME})",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-oracle",
+        action="store_true",
+        help="skip recomputing the answer functions in a fresh sandbox (faster, less safe)",
+    )
     return p
 
 
@@ -567,7 +648,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args, course: Course, sandbox: Sandbox, scratch_root: Path, t0: float) -> int:
-    grader = Grader(course, sandbox, scratch_root)
+    grader = Grader(course, sandbox, scratch_root, oracle=not args.no_oracle)
     subs = find_submissions(course, args.assignment, args.student)
     summaries: list[dict] = []
     skipped: list[str] = []

@@ -64,6 +64,7 @@ class RunResult:
     """What came back from one sandboxed run."""
 
     cells: dict[int, dict] = field(default_factory=dict)  # cell index -> {"outputs", "tamper"}
+    oracle: dict[str, dict] = field(default_factory=dict)  # call id -> what the function returned
     ready: bool = False
     done: bool = False
     started: int | None = None  # the cell running when the run ended, if it did not finish
@@ -364,6 +365,8 @@ class Sandbox:
             if msg["index"] not in result.cells:  # the first report of a cell stands
                 result.cells[msg["index"]] = msg
             result.started = None
+        elif event == "oracle" and isinstance(msg.get("id"), str):
+            result.oracle.setdefault(msg["id"], msg)
         elif event == "done":
             result.done = True
         else:

@@ -504,6 +504,21 @@ def case_attack_patch_during_test(ctx):
     return {f"{ctx.notebook}.ipynb": dumps(insert_after_first_answer(ctx.wrong(), src))}
 
 
+RUNNER_ATTACK = """import gc, types
+def _skip(*args, **kwargs):
+    return None
+for _obj in gc.get_objects():
+    if isinstance(_obj, types.FunctionType) and _obj.__name__ == "_run_test":
+        _obj.__code__ = _skip.__code__  # every graded test now does nothing, so it 'passes'"""
+
+
+@case("at_most_baseline", flagged=True)
+def case_attack_runner(ctx):
+    """The grader's own test runner found with gc and made a no-op: caught outside the kernel."""
+    nb = insert_before_first_test(ctx.wrong(), RUNNER_ATTACK)
+    return {f"{ctx.notebook}.ipynb": dumps(nb)}
+
+
 @case("full", flagged=True)
 def case_calls_reference(ctx):
     """Every answer replaced by a call to lstm_ref's reference of the same name (if any)."""
