@@ -166,6 +166,8 @@ def judge(call: Call, report: dict | None) -> Verdict:
         verdict.failed = str(report["error"])[:300]
         return verdict
     expected = getattr(np_ref, call.name)(**{k: v for k, v in call.args.items()})
+    if isinstance(expected, tuple) and call.name.endswith("_forward"):
+        expected = expected[:-1]  # (..., cache): a cache is the implementation's own business
     pairs: list = []
     _tree_arrays(expected, report.get("result"), "", pairs)
     for where, ref, got in pairs:
