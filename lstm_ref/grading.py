@@ -42,6 +42,7 @@ __all__ = [
     "peephole_cell_mistakes",
     "stacked_gate_order_mistakes",
     "lstm_cell_backward_mistakes",
+    "torch_lstm_cell_mistakes",
     "lstm_backward_mistakes",
     "pick",
     "random_arrays",
@@ -135,6 +136,31 @@ MISTAKES: dict[str, str] = {
         "the centred difference divided by eps instead of 2 * eps (the result is twice too big)"
     ),
     "x_not_restored": "x is not restored: put each entry back after evaluating f around it",
+    "init_not_uniform": (
+        "the initialisation is not PyTorch's: nn.LSTMCell draws every parameter from "
+        "U(-1/√H, 1/√H), e.g. nn.init.uniform_(p, -bound, bound) with bound = 1 / math.sqrt(H)"
+    ),
+    "test_leak": (
+        "the test set leaks into training: compute the mean and std of the training part only, "
+        "then apply them to both parts"
+    ),
+    "target_in_window": (
+        "the target is the last value inside the window; it must be the value right after it, "
+        "series[k + window]"
+    ),
+    "first_step_output": (
+        "the prediction uses the first step's hidden state; the forecast comes from the last "
+        "step, out[:, -1]"
+    ),
+    "batch_first_missing": (
+        "the batch was read as time: nn.LSTM expects (T, N, D) unless it is built with "
+        "batch_first=True"
+    ),
+    "no_zero_grad": (
+        "the gradients accumulate across epochs: call optimizer.zero_grad() before loss.backward()"
+    ),
+    "loss_sum": "the loss is summed, not averaged: the MSE is the mean of the squared errors",
+    "rmse_without_sqrt": "the square root is missing: RMSE = sqrt(mean((y_hat - y)²))",
     "unstable_sigmoid": (
         "an unstable sigmoid: np.exp overflowed. Compute exp only of -|z| (never of a large "
         "positive number) and pick the formula by the sign of z"
@@ -652,6 +678,41 @@ def lstm_backward_mistakes(dhs, x, params, h0, c0) -> dict[str, dict]:
 
     keys = ("bptt_recurrent_grad_dropped", "bptt_dc_not_carried", "bptt_params_not_summed")
     return {key: back(key) for key in keys}
+
+
+def _torch_cell(x, h, c, W_ih, W_hh, b_ih, b_hh, order="ifgo", mistake=""):
+    a = x @ W_ih.T + h @ W_hh.T
+    a = a + (0 if mistake == "one_bias:bias_ih is missing" else b_ih)
+    a = a + (0 if mistake == "one_bias:bias_hh is missing" else b_hh)
+    blocks = dict(zip(order, np.split(a, 4, axis=1), strict=True))
+    gate = np.tanh if mistake == "tanh_for_sigmoid" else _sigmoid
+    cand = _sigmoid if mistake == "sigmoid_for_tanh" else np.tanh
+    i, f, g, o = gate(blocks["i"]), gate(blocks["f"]), cand(blocks["g"]), gate(blocks["o"])
+    c_t = f * c + i * g
+    h_t = o * c_t if mistake == "c_for_tanh_c" else o * np.tanh(c_t)
+    return h_t, c_t
+
+
+def torch_lstm_cell_mistakes(x, h, c, state_dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """nn.LSTMCell's step with each classic mistake planted: {key: (h_t, c_t)}.
+
+    x (N, D), h and c (N, H) and the cell's state_dict (weight_ih (4H, D), weight_hh (4H, H),
+    bias_ih, bias_hh (4H,)); tensors or arrays. Covers the 23 wrong orders of reading the four
+    stacked gates, a missing bias, and the activation mistakes.
+    """
+    x, h, c = (_as_array(v).astype(np.float64) for v in (x, h, c))
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    W_ih, W_hh, b_ih, b_hh = (_as_array(state_dict[k]).astype(np.float64) for k in names)
+    args = (x, h, c, W_ih, W_hh, b_ih, b_hh)
+    out = {}
+    for order in itertools.permutations("ifgo"):
+        if order != tuple("ifgo"):
+            key = f"gate_order:you read the four blocks as {', '.join(order)}"
+            out[key] = _torch_cell(*args, order="".join(order))
+    for mistake in ("one_bias:bias_ih is missing", "one_bias:bias_hh is missing",
+                    "tanh_for_sigmoid", "sigmoid_for_tanh", "c_for_tanh_c"):  # fmt: skip
+        out[mistake] = _torch_cell(*args, mistake=mistake)
+    return out
 
 
 def stacked_gate_order_mistakes(stacked, H: int, gates: str = "ifgo") -> dict[str, np.ndarray]:

@@ -99,6 +99,14 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("forward-difference", "numerical_gradient", "x[idx] = old - eps\n        f_minus = f(x)\n        x[idx] = old  # put it back\n        grad[idx] = (f_plus - f_minus) / (2 * eps)", "x[idx] = old  # put it back\n        grad[idx] = (f_plus - f(x)) / eps", "a one-sided difference"),
         ("x-not-restored", "numerical_gradient", "        x[idx] = old  # put it back\n", "", "x is not restored"),
     ],
+    "ex07_pytorch": [
+        ("gate-order", "lstm_cell_module", "i, f, g, o = gates.chunk(4, dim=1)", "f, i, g, o = gates.chunk(4, dim=1)", "gates in the wrong order"),
+        ("one-bias", "lstm_cell_module", " + h @ self.weight_hh.T + self.bias_hh", " + h @ self.weight_hh.T", "one of the two biases is missing"),
+        ("sigmoid-candidate", "lstm_cell_module", "torch.tanh(g)", "torch.sigmoid(g)", "a sigmoid where tanh belongs"),
+        ("c-not-tanh-c", "lstm_cell_module", "h_t = o * torch.tanh(c_t)", "h_t = o * c_t", "c_t where tanh(c_t) belongs"),
+        ("normal-init", "lstm_cell_module", "nn.init.uniform_(p, -bound, bound)", "nn.init.normal_(p)", "the initialisation is not PyTorch's"),
+        ("state-not-carried", "run_sequence", "state = cell(x[:, t], state)\n        hs.append(state[0])", "h_t, c_t = cell(x[:, t], state)\n        hs.append(h_t)", "the state is not carried"),
+    ],
     "ex08_variants": [
         ("gru-update-swapped", "gru_cell_forward", "return (1 - z_t) * n_t + z_t * h_prev", "return z_t * n_t + (1 - z_t) * h_prev", "z_t and 1 - z_t are swapped"),
         ("gru-reset-inside", "gru_cell_forward", 'r_t * (h_prev @ p["W_hn"].T + p["b_hn"])', '(r_t * h_prev) @ p["W_hn"].T + p["b_hn"]', "the reset gate is applied before W_hn"),
@@ -107,6 +115,15 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("peephole-o-c-prev", "peephole_cell_forward", 'p["p_o"] * c_t', 'p["p_o"] * c_prev', "the output gate peeks at C_{t-1}"),
         ("peephole-missing-f", "peephole_cell_forward", ' + p["p_f"] * c_prev', "", "a peephole term is missing"),
         ("peephole-c-not-tanh-c", "peephole_cell_forward", "h_t = o_t * np.tanh(c_t)", "h_t = o_t * c_t", "c_t where tanh(c_t) belongs"),
+    ],
+    "ex09_project": [
+        ("target-in-window", "make_windows", "y = series[window:, None]", "y = series[window - 1 : -1, None]", "the target is the last value inside the window"),
+        ("test-leak", "prepare_data", "mean, std = train.mean(), train.std()", "mean, std = series.mean(), series.std()", "the test set leaks into training"),
+        ("first-step", "forecaster", "self.head(out[:, -1])", "self.head(out[:, 0])", "the prediction uses the first step's hidden state"),
+        ("batch-first-missing", "forecaster", "nn.LSTM(1, hidden_size, batch_first=True)", "nn.LSTM(1, hidden_size)", "the batch was read as time"),
+        ("no-zero-grad", "train", "        optimizer.zero_grad()\n", "", "the gradients accumulate across epochs"),
+        ("loss-sum", "train", "nn.functional.mse_loss(model(X), y)", 'nn.functional.mse_loss(model(X), y, reduction="sum")', "the loss is summed, not averaged"),
+        ("rmse-no-sqrt", "rmse", "float(torch.sqrt(nn.functional.mse_loss(model(X), y)))", "float(nn.functional.mse_loss(model(X), y))", "the square root is missing"),
     ],
 }  # fmt: skip
 
