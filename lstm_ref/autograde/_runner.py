@@ -400,6 +400,9 @@ def _make_shell(sink: _Sink):
         def init_io(self):  # keep our sys.stdout / sys.stderr
             pass
 
+        def enable_gui(self, gui=None):  # %matplotlib inline needs no event loop
+            pass
+
     config = Config()
     config.HistoryManager.enabled = False
     config.InteractiveShell.colors = "NoColor"

@@ -196,13 +196,29 @@ class Grader:
             scratch.mkdir()
             _safe_copy(sub.path, scratch, result.notes, [".ipynb_checkpoints", "__pycache__"])
             templates = self.templates[sub.assignment]
-            present = sorted(p.name for p in scratch.glob("*.ipynb"))
+            present = sorted(p.name for p in scratch.glob("*.ipynb") if p.is_file())
             expected = {f"{name}.ipynb" for name in templates}
             strays = [p for p in present if p not in expected]
-            for name in sub.notebooks:
-                result.notebooks.append(
-                    self._grade_notebook(sub, templates[name], scratch, private, slot, strays)
+            if not strays and not any((scratch / n).is_file() for n in expected):
+                # a notebook saved one folder too deep, or under another name there
+                strays = sorted(
+                    str(p.relative_to(scratch))
+                    for p in scratch.rglob("*.ipynb")
+                    if ".ipynb_checkpoints" not in p.parts and p.is_file()
                 )
+            for name in sub.notebooks:
+                try:
+                    nbres = self._grade_notebook(
+                        sub, templates[name], scratch, private, slot, strays
+                    )
+                except Exception as exc:  # noqa: BLE001 (a grader bug must not stop the class)
+                    reason = (
+                        f"the grader could not grade this notebook ({type(exc).__name__}: {exc})"
+                    )
+                    nbres = NotebookResult(name, unrun_notebook(templates[name], reason).notebook)
+                    nbres.failure = reason
+                    nbres.flags.append("internal grader error:\n" + traceback.format_exc(limit=5))
+                result.notebooks.append(nbres)
         except Exception:  # noqa: BLE001 (a grader bug must not stop the class)
             result.error = "internal grader error:\n" + traceback.format_exc(limit=5)
         finally:
@@ -222,7 +238,7 @@ class Grader:
     ) -> NotebookResult:
         out = NotebookResult(template.notebook)
         path = scratch / f"{template.notebook}.ipynb"
-        if not path.exists():
+        if not path.is_file():
             if len(strays) == 1 and len(self.templates[sub.assignment]) == 1:
                 out.notes.append(
                     f"the notebook was submitted as {strays[0]} instead of "

@@ -342,6 +342,12 @@ def case_misnamed_notebook(ctx):
     return {f"{ctx.notebook} (1).ipynb": dumps(ctx.solved())}
 
 
+@case("full", note="instead of")
+def case_nested_notebook(ctx):
+    """The notebook saved one folder too deep."""
+    return {f"{ctx.assignment}/{ctx.notebook}.ipynb": dumps(ctx.solved())}
+
+
 @case("full", note="not copied")
 def case_extra_files(ctx):
     """Extra files: a helper module the notebook imports, a big file, a link to the gradebook."""
