@@ -118,7 +118,8 @@ def resolve_fusion(fusion: str | None, device: torch.device) -> str:
 
 def _compile(fn, backend: str):
     if backend == "compile":
-        return torch.compile(fn, dynamic=False, fullgraph=True)
+        # Shapes start static; a second batch size recompiles once with dynamic shapes.
+        return torch.compile(fn, fullgraph=True)
     if backend == "script":
         torch._C._jit_override_can_fuse_on_cpu(True)
         with warnings.catch_warnings():
@@ -159,27 +160,80 @@ def _fused(fn, backend: str | None = None):
 # One layer over a whole sequence, time-major, with a hand-written backward pass.
 
 
+def lstm_pointwise_(a, c_prev, h_out, c_out):
+    """``lstm_pointwise`` in place, for the unfused CPU path: no temporaries, no copies.
+
+    a (N, 4H): the pre-activations, overwritten with the activated gates i, f, g, o; the new
+    states are written into h_out and c_out (N, H), which may be the same tensor as c_prev.
+    """
+    H = c_prev.shape[1]
+    a[:, : 2 * H].sigmoid_()  # i, f
+    a[:, 3 * H :].sigmoid_()  # o
+    a[:, 2 * H : 3 * H].tanh_()  # g, the candidate
+    i_t, f_t, c_tilde, o_t = a.chunk(4, dim=1)
+    torch.mul(f_t, c_prev, out=c_out).addcmul_(i_t, c_tilde)  # C_t = f_t * C_{t-1} + i_t * C̃_t
+    torch.tanh(c_out, out=h_out).mul_(o_t)  # h_t = o_t * tanh(C_t)
+
+
+def _packed_matmul(w, N: int):
+    """h -> h @ w^T for h (N, ·): on the CPU in float32, with w packed once for MKL's GEMM.
+
+    A step's product is small; packing the weight once per sequence instead of once per product
+    made it about 1.3 times faster on the course machine (measured at sizes S and M). Elsewhere,
+    or if this PyTorch lacks the (internal) MKL ops, a plain product.
+    """
+    if (
+        w.device.type == "cpu"
+        and w.dtype == torch.float32
+        and hasattr(torch.ops.mkl, "_mkl_linear")
+    ):
+        try:
+            packed = torch.ops.mkl._mkl_reorder_linear_weight(w, N)
+            return lambda h: torch.ops.mkl._mkl_linear(h, packed, w, None, N)
+        except (RuntimeError, AttributeError):  # a build without MKL
+            pass
+    w_t = w.t()
+    return lambda h: h @ w_t
+
+
 def _layer_forward(x, h0, c0, w_ih, w_hh, bias, step, save: bool):
-    """x (T, N, D), h0, c0 (N, H), w_ih (4H, D), w_hh (4H, H), bias (4H,) or None."""
+    """x (T, N, D), h0, c0 (N, H), w_ih (4H, D), w_hh (4H, H), bias (4H,) or None.
+
+    ``step``: the pointwise step (fused or not), or None for the in-place unfused step.
+    Returns hs (T, N, H), h_T, c_T and, if ``save``, (cs (T + 1, N, H), acts (T, N, 4H)).
+    """
     T, N, D = x.shape
+    H = h0.shape[1]
     x2 = x.reshape(T * N, D)
     if bias is None:
         xw = (x2 @ w_ih.t()).view(T, N, -1)  # (T·N, D) @ (D, 4H): every step's input at once
     else:
         xw = torch.addmm(bias, x2, w_ih.t()).view(T, N, -1)
-    w_hh_t = w_hh.t()
+    recurrent = _packed_matmul(w_hh, N)  # h_{t-1} -> h_{t-1} @ W_hh^T, (N, 4H)
+    hs = x.new_empty(T, N, H)
+    cs = x.new_empty(T + 1, N, H) if save else torch.empty_like(c0)
+    if save:
+        cs[0] = c0
     h, c = h0, c0
-    hs, cs, acts = [], [c0], []
+    if step is None:  # in place: xw becomes the activated gates, step by step
+        for t in range(T):
+            a = xw[t]
+            a += recurrent(h)  # (N, 4H): one product per step
+            c_out = cs[t + 1] if save else cs
+            lstm_pointwise_(a, c, hs[t], c_out)
+            h, c = hs[t], c_out
+        saved = (cs, xw) if save else None
+        return hs, hs[T - 1].clone(), c.clone(), saved
+    acts = []
     for t in range(T):
-        gates = torch.addmm(xw[t], h, w_hh_t)  # (N, 4H): one product per step
+        gates = xw[t] + recurrent(h)  # (N, 4H): one product per step
         h, c, a = step(gates, c)
-        hs.append(h)
+        hs[t] = h
         if save:
-            cs.append(c)
+            cs[t + 1] = c
             acts.append(a)
-    out = torch.stack(hs)  # (T, N, H)
-    saved = (torch.stack(cs), torch.stack(acts)) if save else None
-    return out, h, c, saved
+    saved = (cs, torch.stack(acts)) if save else None
+    return hs, h, c, saved
 
 
 def _layer_backward(dhs, dh_T, dc_T, x, h0, w_ih, w_hh, hs, cs, acts, step_backward, need):
@@ -264,7 +318,7 @@ def _use_graphs(x) -> bool:
 
 
 def _forward(x, h0, c0, w_ih, w_hh, bias, fusion, save):
-    step = _fused(lstm_pointwise, fusion)
+    step = None if fusion == "none" else _fused(lstm_pointwise, fusion)
 
     def run(x, h0, c0, w_ih, w_hh, bias):
         hs, h_T, c_T, saved = _layer_forward(x, h0, c0, w_ih, w_hh, bias, step, save)
