@@ -582,6 +582,11 @@ def main(argv: list[str] | None = None) -> int:
     _set_limits(job.get("limits", {}))
     if job.get("uid") is not None and os.getuid() == 0:
         _drop_root(int(job["uid"]))
+    if job.get("copy_from"):  # into the sandbox's size-limited home, as the student's own files
+        import shutil
+
+        shutil.copytree(job["copy_from"], job["workdir"], symlinks=True, dirs_exist_ok=True)
+        os.chdir(job["workdir"])
     roots = list(job.get("protect", ["numpy", "lstm_ref", "math", "builtins"]))
     cells = job["cells"]
     modules = _imported_modules([c["source"] for c in cells])

@@ -27,6 +27,7 @@ from pathlib import Path
 import lstm_ref
 
 HOME = "/home/student"
+SUBMISSION = "/home/student/.submission"  # read-only copy the runner starts from
 ROOT_UID_BASE = 2_000_000_000  # uids used for sandboxes when the grader runs as root
 
 
@@ -44,7 +45,7 @@ class Limits:
     nproc: int = 64  # processes and threads of the sandbox's uid
     fsize_mb: int = 64  # largest file the notebook may write
     nofile: int = 1024
-    tmpfs_mb: int = 256  # size of /tmp and of the home folder
+    tmpfs_mb: int = 512  # size of /tmp and of the home folder (the notebook's working folder)
     max_cell_output: int = 200_000  # characters of output kept per cell
     max_output: int = 2_000_000  # characters of output kept per notebook
 
@@ -152,7 +153,12 @@ class Sandbox:
             made.add(str(d))
         args += ["--perms", "0755", "--dir", "/home"]
         args += self._tmpfs(HOME)
-        args += ["--bind", str(scratch), workdir, "--chdir", workdir]
+        if self._size:
+            # The submission is copied by the runner into the size-limited home, so that a
+            # notebook that writes without end fills a small tmpfs, not the grader's disk.
+            args += ["--ro-bind", str(scratch), SUBMISSION, "--chdir", HOME]
+        else:
+            args += ["--bind", str(scratch), workdir, "--chdir", workdir]
         return args
 
     def _tmpfs(self, path: str) -> list[str]:
@@ -238,6 +244,8 @@ class Sandbox:
         job["max_cell_output"] = limits.max_cell_output
         job["max_output"] = limits.max_output
         job["cell_timeout"] = limits.cell_timeout
+        if self.enabled and self._size:
+            job["copy_from"], job["workdir"] = SUBMISSION, workdir
         if not self.as_root and self.enabled:
             job["limits"]["nproc"] = _user_process_count() + limits.nproc
         if not self.enabled:

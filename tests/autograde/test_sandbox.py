@@ -38,6 +38,7 @@ MUST_BE_BLOCKED = [
     "allocate_8GB",
     "write_100MB_file",
     "spawn_200_processes",
+    "fill_disk_2GB",
     "cpu_unlimited",
     "environment_leak",
 ]

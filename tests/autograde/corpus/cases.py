@@ -582,6 +582,20 @@ def refuse(condition, what):
     return what
 
 
+def fill_disk():
+    written = 0
+    try:
+        for i in range(40):
+            with open("fill%d.bin" % i, "wb") as fh:
+                fh.write(b"0" * (50 * 2**20))
+            written += 50
+    finally:
+        for i in range(40):
+            if os.path.exists("fill%d.bin" % i):
+                os.remove("fill%d.bin" % i)
+    return "%d MB" % written
+
+
 def spawn_many():
     procs = []
     try:
@@ -613,6 +627,7 @@ probe("see_host_processes", lambda: refuse(len([p for p in os.listdir("/proc") i
 probe("allocate_8GB", lambda: len(bytearray(8 * 2**30)))
 probe("write_100MB_file", lambda: open("big.bin", "wb").write(b"0" * (100 * 2**20)))
 probe("spawn_200_processes", spawn_many)
+probe("fill_disk_2GB", fill_disk)
 probe("cpu_unlimited", lambda: refuse(resource.getrlimit(resource.RLIMIT_CPU)[1] != resource.RLIM_INFINITY, "limited"))
 probe("environment_leak", lambda: refuse(not (set(os.environ) - ALLOWED_ENV), "clean"))
 probe("scratch_writable", lambda: open("ok.txt", "w").write("ok"))
