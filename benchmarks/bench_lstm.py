@@ -61,6 +61,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--write-book", action="store_true", help="store in book/appendix/bench_results.json"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--note", default="", help="a remark stored with the results")
     args = parser.parse_args(argv)
     args.threads = args.threads or _default_threads()
     args.repeats = args.repeats or (2 if args.quick else 5)
@@ -240,6 +241,7 @@ def environment(args, device: str) -> dict:
         "quick": args.quick,
         "dtype": "float32",
         "command": "python benchmarks/bench_lstm.py " + " ".join(sys.argv[1:]),
+        "note": args.note,
     }
     if device == "cuda":
         info["gpu"] = torch.cuda.get_device_name()

@@ -306,6 +306,9 @@ class _RNNBase(nn.Module):
 
     reset_parameters = _CellBase.reset_parameters
 
+    def flatten_parameters(self) -> None:
+        """Nothing to do (kept so code written for torch.nn.LSTM runs unchanged)."""
+
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
         for name, default in (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import warnings
 
 import pytest
@@ -85,6 +86,10 @@ def test_pointwise_backward_is_the_derivative_of_pointwise_forward():
     assert_close("dc_prev", dc_prev, auto[1], tol=1e-14)
 
 
+@pytest.mark.skipif(
+    shutil.which("g++") is None and shutil.which("c++") is None,
+    reason="torch.compile on the CPU needs a C++ compiler",
+)
 def test_compiled_step_agrees_with_the_eager_step():
     """torch.compile on one small shape (compiling is slow): outputs and gradients agree."""
     inputs = layer_inputs(dtype=torch.float32, seed=6)
