@@ -72,6 +72,7 @@ MISTAKES: dict[str, str] = {
     "ignores_x": "x_t is ignored: the gate must see [h_prev, x_t], not h_prev alone",
     "c_for_tanh_c": "c_t where tanh(c_t) belongs: h_t = o_t * tanh(c_t)",
     "tanh_of_product": "tanh(o_t * c_t) instead of o_t * tanh(c_t): squash c_t first, then gate it",
+    "outputs_swapped": "h_t and c_t are returned in the wrong order: return (h_t, c_t)",
     "swap_f_i": "f_t and i_t are swapped: C_t = f_t * C_{t-1} + i_t * C̃_t",
     "no_forget": "the old memory is dropped: C_t = f_t * C_{t-1} + i_t * C̃_t keeps f_t * C_{t-1}",
     "gate_order": (
@@ -452,6 +453,7 @@ def lstm_cell_mistakes(x_t, h_prev, c_prev, params) -> dict[str, tuple[np.ndarra
         "tanh_of_product",
     )
     out = {flag: _lstm_cell(x_t, h_prev, c_prev, p, **{flag: True}) for flag in flags}
+    out["outputs_swapped"] = _lstm_cell(x_t, h_prev, c_prev, p)[::-1]
     # Gates computed from another gate's weights (stacked or unpacked in the wrong order).
     for detail, relabel in _LSTM_RELABELLINGS.items():
         q = dict(p)
@@ -613,7 +615,8 @@ def _lstm_cell_backward(dh_t, dc_t, x_t, h_prev, c_prev, p, mistake=""):
     gates = {"f": (dc * c_prev, f_t), "i": (dc * c_tilde, i_t), "o": (do_t, o_t)}
     da = {}
     for gate, (d_out, s) in gates.items():
-        da[gate] = d_out * s if mistake == f"sigmoid_derivative:{gate}" else d_out * s * (1 - s)
+        planted = mistake in (f"sigmoid_derivative:{gate}", "sigmoid_derivative:all")
+        da[gate] = d_out * s if planted else d_out * s * (1 - s)
     da["c"] = dc * i_t * (1 - c_tilde**2)
     out = {"dc_prev": dc if mistake == "dc_prev_missing_f" else dc * f_t}
     dz = np.zeros_like(z)
@@ -645,6 +648,9 @@ def lstm_cell_backward_mistakes(dh_t, dc_t, x_t, h_prev, c_prev, params) -> dict
         out[f"sigmoid_derivative:in {name}"] = _lstm_cell_backward(
             *args, p, f"sigmoid_derivative:{gate}"
         )
+    out["sigmoid_derivative:in every gate"] = _lstm_cell_backward(
+        *args, p, "sigmoid_derivative:all"
+    )
     return out
 
 

@@ -220,3 +220,139 @@ def test_grading_does_not_import_torch():
     code = "import sys, lstm_ref.grading; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+# Every planted-mistake helper starts from a correct computation: with no mistake planted, each
+# agrees with the reference, so a variant differs from the right answer only by its mistake.
+
+
+def test_lstm_cell_backward_baseline_matches_the_reference():
+    from lstm_ref.grading import _lstm_cell_backward
+
+    x, h, c = grading.random_arrays(11, (N, D), (N, H), (N, H))
+    dh, dc = grading.random_arrays(12, (N, H), (N, H))
+    p = grading.random_params("lstm", D, H, 11)
+    dx, dh_prev, dc_prev, dparams = np_ref.lstm_cell_backward(
+        dh, dc, np_ref.lstm_cell_forward(x, h, c, p)[2]
+    )
+    got = _lstm_cell_backward(dh, dc, x, h, c, p)
+    for name, expected in [("dx_t", dx), ("dh_prev", dh_prev), ("dc_prev", dc_prev)]:
+        grading.compare(name, got[name], expected)
+    for key, expected in dparams.items():
+        grading.compare("d" + key, got["d" + key], expected)
+    variants = grading.lstm_cell_backward_mistakes(dh, dc, x, h, c, p)
+    for key, planted in variants.items():  # every mistake shows in some quantity
+        assert any(
+            planted[name].shape != got[name].shape or not np.allclose(planted[name], got[name])
+            for name in got
+        ), key
+    # a backward pass that forgets the path through h_t into c_t is recognised
+    no_path = np_ref.lstm_cell_backward(
+        np.zeros_like(dh), dc, np_ref.lstm_cell_forward(x, h, c, p)[2]
+    )
+    message = failure(
+        "dc_prev", no_path[2] + 0 * dc, dc_prev, mistakes=grading.pick(variants, "dc_prev")
+    )
+    assert grading.MISTAKES["bptt_no_dh_into_dc"] in message
+
+
+def test_lstm_backward_mistakes_differ_from_the_reference_only_by_their_mistake():
+    T = 3
+    x, h0, c0, dhs = grading.random_arrays(13, (N, T, D), (N, H), (N, H), (N, T, H))
+    p = grading.random_params("lstm", D, H, 13)
+    dx, dh0, dc0, dparams = np_ref.lstm_backward(dhs, np_ref.lstm_forward(x, p, h0, c0)[2])
+    variants = grading.lstm_backward_mistakes(dhs, x, p, h0, c0)
+    assert set(variants) == {
+        "bptt_recurrent_grad_dropped",
+        "bptt_dc_not_carried",
+        "bptt_params_not_summed",
+    }
+    summed_once = variants["bptt_params_not_summed"]  # only the parameters are wrong
+    grading.compare("dx", summed_once["dx"], dx)
+    grading.compare("dh0", summed_once["dh0"], dh0)
+    assert not np.allclose(summed_once["dW_f"], dparams["W_f"])
+    assert grading.diagnose(dx, grading.pick(variants, "dx")) == ["bptt_params_not_summed"]
+
+
+def test_sequence_mistakes_are_recognised():
+    T = 4
+    x, h0, c0 = grading.random_arrays(14, (N, T, D), (N, H), (N, H))
+    p = grading.random_params("lstm", D, H, 14)
+    hs_ref = np_ref.lstm_forward(x, p, h0, c0)[0]
+    variants = grading.pick(grading.lstm_sequence_mistakes(x, p, h0, c0), 0)
+    from_zero = np_ref.lstm_forward(x, p)[0]
+    assert grading.diagnose(from_zero, variants) == ["initial_state_ignored"]
+    assert grading.diagnose(hs_ref, variants) == []
+    rnn = {"W_h": p["W_f"], "b_h": p["b_f"]}
+    not_carried = np.stack([np_ref.rnn_cell_forward(x[:, t], h0, rnn)[0] for t in range(T)], axis=1)
+    rnn_variants = grading.rnn_sequence_mistakes(x, p["W_f"], p["b_f"], h0)
+    assert grading.diagnose(not_carried, rnn_variants) == ["state_not_carried"]
+
+
+def test_rnn_state_gradient_mistakes_recognise_a_missing_derivative():
+    T = 3
+    x, h0, dh_T = grading.random_arrays(15, (N, T, D), (N, H), (N, H))
+    p = grading.random_params("rnn", D, H, 15, scale=1.0)
+    hs = np_ref.rnn_forward(x, p, h0)[0]
+    W_hh = p["W_h"][:, :H]
+    grads = [dh_T]
+    for _ in range(T):
+        grads.insert(0, grads[0] @ W_hh)  # no tanh derivative
+    variants = grading.rnn_state_gradient_mistakes(hs, h0, p["W_h"], dh_T)
+    assert grading.diagnose(np.stack(grads, axis=1), variants) == ["missing_tanh_derivative"]
+    # and the right answer (backpropagated through the reference) matches no mistake
+    dh0 = np_ref.rnn_backward(np.zeros((N, T, H)), np_ref.rnn_forward(x, p, h0)[2], dh_T)[1]
+    assert not any(np.allclose(v[:, 0], dh0) for v in variants.values())
+
+
+def test_gru_and_peephole_mistakes_are_built_on_the_reference():
+    x, h, c = grading.random_arrays(16, (N, D), (N, H), (N, H))
+    p = grading.random_params("gru", D, H, 16, scale=1.0)
+    right = np_ref.gru_cell_forward(x, h, p)[0]
+    variants = grading.gru_cell_mistakes(x, h, p)
+    assert grading.diagnose(right, variants) == []
+    hx = np.hstack([h, x])
+    r = np_ref.sigmoid(hx @ p["W_r"].T + p["b_r"])
+    z = np_ref.sigmoid(hx @ p["W_z"].T + p["b_z"])
+    n = np.tanh(x @ p["W_xn"].T + p["b_xn"] + r * (h @ p["W_hn"].T + p["b_hn"]))
+    grading.compare("h_t written out", (1 - z) * n + z * h, right)
+    assert grading.diagnose(z * n + (1 - z) * h, variants) == ["gru_update_swapped"]
+
+    q = grading.random_params("peephole", D, H, 17, scale=1.0)
+    h_ref, c_ref, _ = np_ref.peephole_cell_forward(x, h, c, q)
+    pv = grading.peephole_cell_mistakes(x, h, c, q)
+    assert grading.diagnose(h_ref, grading.pick(pv, 0)) == []
+    no_peep = dict(q, p_f=np.zeros(H))
+    h_bad, _, _ = np_ref.peephole_cell_forward(x, h, c, no_peep)
+    found = grading.diagnose(h_bad, grading.pick(pv, 0))
+    assert found == ["peephole_missing:the forget gate's p_f"]
+
+
+def test_torch_cell_mistakes_match_nn_lstmcell_and_name_the_order():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    cell = torch.nn.LSTMCell(D, H).double()
+    x, h, c = (torch.randn(N, k, dtype=torch.float64) for k in (D, H, H))
+    h_ref, c_ref = cell(x, (h, c))
+    variants = grading.torch_lstm_cell_mistakes(x, h, c, cell.state_dict())
+    assert len(variants) == 23 + 5
+    assert grading.diagnose(h_ref, grading.pick(variants, 0)) == []
+    state = {k: v.clone() for k, v in cell.state_dict().items()}
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):  # read the blocks as f, i, g, o
+        i, f, g, o = state[name].chunk(4)
+        state[name] = torch.cat([f, i, g, o])
+    wrong = torch.nn.LSTMCell(D, H).double()
+    wrong.load_state_dict(state)
+    found = grading.diagnose(wrong(x, (h, c))[0], grading.pick(variants, 0))
+    assert found == ["gate_order:you read the four blocks as f, i, g, o"]
+
+
+def test_random_params_follow_the_specs_with_non_zero_biases():
+    from lstm_ref.specs import PARAM_SPECS
+
+    for cell in ("rnn", "lstm", "gru", "peephole", "coupled"):
+        p = grading.random_params(cell, D, H, 0)
+        assert list(p) == list(PARAM_SPECS[cell])
+        for key, value in p.items():
+            assert value.dtype == np.float64 and np.all(value != 0), key
+    assert grading.random_params("lstm", D, H, 0)["W_f"].shape == (H, H + D)
