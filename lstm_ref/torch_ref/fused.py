@@ -175,12 +175,13 @@ def lstm_pointwise_(a, c_prev, h_out, c_out):
     torch.tanh(c_out, out=h_out).mul_(o_t)  # h_t = o_t * tanh(C_t)
 
 
-def _packed_matmul(w, N: int):
-    """h -> h @ w^T for h (N, ·): on the CPU in float32, with w packed once for MKL's GEMM.
+def _recurrent_product(w, N: int):
+    """A function ``(a, h) -> a += h @ w^T`` in place, for a (N, 4H) and h (N, H).
 
-    A step's product is small; packing the weight once per sequence instead of once per product
-    made it about 1.3 times faster on the course machine (measured at sizes S and M). Elsewhere,
-    or if this PyTorch lacks the (internal) MKL ops, a plain product.
+    On the CPU in float32 the weight is packed once, here, for MKL's matrix product: a step's
+    product is small, and packing once per sequence instead of once per product made it about
+    1.3 times faster on the course machine (sizes S and M, one thread). Elsewhere, or if this
+    PyTorch lacks the (internal) MKL ops, one ``addmm_``: a single BLAS call, one kernel on a GPU.
     """
     if (
         w.device.type == "cpu"
@@ -189,11 +190,19 @@ def _packed_matmul(w, N: int):
     ):
         try:
             packed = torch.ops.mkl._mkl_reorder_linear_weight(w, N)
-            return lambda h: torch.ops.mkl._mkl_linear(h, packed, w, None, N)
+
+            def packed_product(a, h):
+                a += torch.ops.mkl._mkl_linear(h, packed, w, None, N)
+
+            return packed_product
         except (RuntimeError, AttributeError):  # a build without MKL
             pass
     w_t = w.t()
-    return lambda h: h @ w_t
+
+    def product(a, h):
+        a.addmm_(h, w_t)
+
+    return product
 
 
 def _layer_forward(x, h0, c0, w_ih, w_hh, bias, step, save: bool):
@@ -209,31 +218,38 @@ def _layer_forward(x, h0, c0, w_ih, w_hh, bias, step, save: bool):
         xw = (x2 @ w_ih.t()).view(T, N, -1)  # (T·N, D) @ (D, 4H): every step's input at once
     else:
         xw = torch.addmm(bias, x2, w_ih.t()).view(T, N, -1)
-    recurrent = _packed_matmul(w_hh, N)  # h_{t-1} -> h_{t-1} @ W_hh^T, (N, 4H)
-    hs = x.new_empty(T, N, H)
-    cs = x.new_empty(T + 1, N, H) if save else torch.empty_like(c0)
-    if save:
-        cs[0] = c0
+    recurrent_ = _recurrent_product(w_hh, N)  # a += h_{t-1} @ W_hh^T
     h, c = h0, c0
     if step is None:  # in place: xw becomes the activated gates, step by step
+        hs = x.new_empty(T, N, H)
+        cs = x.new_empty(T + 1, N, H) if save else torch.empty_like(c0)
+        if save:
+            cs[0] = c0
         for t in range(T):
             a = xw[t]
-            a += recurrent(h)  # (N, 4H): one product per step
+            recurrent_(a, h)  # (N, 4H): one product per step
             c_out = cs[t + 1] if save else cs
             lstm_pointwise_(a, c, hs[t], c_out)
             h, c = hs[t], c_out
         saved = (cs, xw) if save else None
         return hs, hs[T - 1].clone(), c.clone(), saved
-    acts = []
+    hs, cs, acts = [], [c0], []  # kept as lists and stacked once: one copy, not one per step
     for t in range(T):
-        gates = xw[t] + recurrent(h)  # (N, 4H): one product per step
-        h, c, a = step(gates, c)
-        hs[t] = h
+        a = xw[t]
+        recurrent_(a, h)  # (N, 4H): one product per step
+        h, c, a = step(a, c)  # one fused kernel
+        hs.append(h)
         if save:
-            cs[t + 1] = c
+            cs.append(c)
             acts.append(a)
-    saved = (cs, torch.stack(acts)) if save else None
-    return hs, h, c, saved
+    saved = (torch.stack(cs), torch.stack(acts)) if save else None
+    return torch.stack(hs), h, c, saved
+
+
+def _backward_step(dh_next, dh_out, dc_t, acts, c_prev, c_t):
+    """``lstm_pointwise_backward`` with the two gradients reaching h_t added first (one kernel
+    when fused): dh_next from step t + 1 and dh_out from the output at step t."""
+    return lstm_pointwise_backward(dh_next + dh_out, dc_t, acts, c_prev, c_t)
 
 
 def _layer_backward(dhs, dh_T, dc_T, x, h0, w_ih, w_hh, hs, cs, acts, step_backward, need):
@@ -243,8 +259,8 @@ def _layer_backward(dhs, dh_T, dc_T, x, h0, w_ih, w_hh, hs, cs, acts, step_backw
     dh, dc = dh_T, dc_T
     dgates = [None] * T
     for t in reversed(range(T)):
-        dh = dh + dhs[t]  # h_t feeds the output at t and the next step
-        dgates[t], dc = step_backward(dh, dc, acts[t], cs[t], cs[t + 1])
+        # h_t feeds the output at t and the next step: step_backward adds the two gradients
+        dgates[t], dc = step_backward(dh, dhs[t], dc, acts[t], cs[t], cs[t + 1])
         dh = dgates[t] @ w_hh  # (N, 4H) @ (4H, H) -> dh_{t-1}
     dg = torch.stack(dgates).view(T * N, -1)  # (T·N, 4H)
     need_x, need_w_ih, need_w_hh, need_bias = need
@@ -349,7 +365,7 @@ class LSTMLayerFunction(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, dhs, dh_T, dc_T):
         x, h0, w_ih, w_hh, hs, cs, acts = ctx.saved_tensors
-        step_backward = _fused(lstm_pointwise_backward, ctx.fusion)
+        step_backward = _fused(_backward_step, ctx.fusion)
         n = ctx.needs_input_grad
         need = (n[0], n[3], n[4], ctx.has_bias and n[5])
 
