@@ -276,6 +276,9 @@ class _Guard:
             if ns.get(key) is not value:
                 changed.append(f"the notebook name {key!r} was rebound")
                 ns[key] = value
+        if ns.get("__builtins__") is not builtins:
+            changed.append("the notebook's __builtins__ was replaced")
+            ns["__builtins__"] = builtins
         if sys.gettrace() is not None or sys.getprofile() is not None:
             changed.append("a trace or profile function was installed")
             sys.settrace(None)
@@ -287,10 +290,15 @@ _MISSING = object()
 
 
 class _Reporter:
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, nonce: str):
         self.fd = fd
+        self._nonce = nonce  # messages without it are not the runner's
+        self._pid = os.getpid()
 
     def send(self, message: dict) -> None:
+        if os.getpid() != self._pid:  # a forked child of the notebook: never report, just go
+            os._exit(0)
+        message["nonce"] = self._nonce
         data = (json.dumps(message) + "\n").encode("utf-8", "replace")
         view = memoryview(data)
         while view:
@@ -514,6 +522,7 @@ def _trap_references(calls: set) -> None:
                         finally:
                             depth.pop()
 
+                    del wrapper.__wrapped__  # no way back to the untrapped function
                     return wrapper
 
                 wrapped[id(value)] = make(value)
@@ -571,8 +580,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--result-fd", type=int, required=True)
     args = parser.parse_args(argv)
-    reporter = _Reporter(args.result_fd)
     job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    reporter = _Reporter(args.result_fd, job.pop("nonce", ""))
     sys.stdin.close()
     sys.stdin = io.StringIO("")
     os.close(0)

@@ -277,12 +277,20 @@ class Grader:
             if kind != "markdown"
         ]
         job = {"cells": cells, "solution_names": template.solution_names()}
+        kinds_by_index = {c["index"]: c["kind"] for c in cells}
         workdir = f"{HOME}/{sub.assignment}"
         if not self.sandbox.enabled:
             workdir = str(scratch)
         run = self.sandbox.run(job, scratch, workdir, private, slot)
         out.wall_s = run.wall_s
         out.failure = run.failure
+        for index in sorted(run.conflicts):
+            out.flags.append(
+                f"cell {index + 1} was reported twice with different outputs on the grader's "
+                "private channel (the notebook forged a report)"
+            )
+            if kinds_by_index.get(index) == "test":
+                run.cells.pop(index, None)  # no report is trusted: the cell fails below
         if run.garbage:
             out.flags.append(
                 f"{run.garbage} line(s) not written by the grader appeared on its private result "
@@ -301,7 +309,9 @@ class Grader:
                         seen.add(reason)
                         out.flags.append(f"before test {cell['grade_id']}: {reason}")
                 continue
-            if run.started == cell["index"]:
+            if cell["index"] in run.conflicts:
+                text = "the notebook forged the grader's report of this test; it is not trusted"
+            elif run.started == cell["index"]:
                 text = run.failure or "the cell did not finish"
             else:
                 text = "not run, because an earlier cell stopped the notebook: " + (
@@ -369,7 +379,28 @@ class Grader:
                     f"{call.name}: every test of it passed in the notebook, but recomputed "
                     f"outside the student's kernel, {verdict.wrong}; those tests were failed"
                 )
-            elif verdict.failed and passed and run.ready:
+            elif not run.ready and mine and len(passed) == len(mine):
+                # The notebook's own cells stopped the fresh process before the check could
+                # run: a notebook whose tests all passed has no honest reason to do that.
+                why = run.failure or "the process stopped"
+                for _c, cell in passed:
+                    text = (
+                        f"this test passed in the notebook, but the grader could not run "
+                        f"{call.name} again in a fresh sandbox ({why}). The pass is not trusted"
+                    )
+                    cell.outputs = [
+                        nbformat.v4.new_output(
+                            "error",
+                            ename="GradingIntegrityError",
+                            evalue=text,
+                            traceback=[f"GradingIntegrityError: {text}"],
+                        )
+                    ]
+                out.flags.append(
+                    f"{call.name}: its tests passed, but the notebook's cells stopped the fresh "
+                    f"sandbox that checks it ({why}); those tests were failed"
+                )
+            elif verdict.failed and passed:
                 out.flags.append(
                     f"{call.name} passed its tests but could not be checked in a fresh sandbox: "
                     f"{verdict.failed}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -72,6 +73,7 @@ class RunResult:
     failure: str | None = None  # why the run ended early, in words
     stderr_tail: str = ""
     garbage: int = 0  # lines on the result channel that were not the runner's messages
+    conflicts: set[int] = field(default_factory=set)  # cells reported twice, differently
     wall_s: float = 0.0
 
 
@@ -240,7 +242,8 @@ class Sandbox:
         """Run the job's cells in a sandbox; always returns, whatever the notebook does."""
         limits = self.limits
         uid = self.slot_uid(slot)
-        job = dict(job, uid=uid, limits=limits.rlimits())
+        nonce = secrets.token_hex(16)
+        job = dict(job, uid=uid, limits=limits.rlimits(), nonce=nonce)
         job["max_cell_output"] = limits.max_cell_output
         job["max_output"] = limits.max_output
         job["cell_timeout"] = limits.cell_timeout
@@ -284,7 +287,7 @@ class Sandbox:
                 proc.stdin.close()
             except (BrokenPipeError, OSError):
                 pass
-            self._collect(proc, rfd, result, t0)
+            self._collect(proc, rfd, result, t0, nonce)
         result.wall_s = time.monotonic() - t0
         try:
             with open(err_path, "rb") as fh:
@@ -308,7 +311,9 @@ class Sandbox:
                 result.failure += f" ({hint})"
         return result
 
-    def _collect(self, proc: subprocess.Popen, rfd: int, result: RunResult, t0: float) -> None:
+    def _collect(
+        self, proc: subprocess.Popen, rfd: int, result: RunResult, t0: float, nonce: str
+    ) -> None:
         limits = self.limits
         buffer = b""
         total = 0
@@ -349,19 +354,21 @@ class Sandbox:
                 buffer += chunk
                 while b"\n" in buffer:
                     line, buffer = buffer.split(b"\n", 1)
-                    if self._message(line, result):
+                    if self._message(line, result, nonce):
                         cell_started = time.monotonic()
         finally:
             _kill(proc)
             os.close(rfd)
 
     @staticmethod
-    def _message(line: bytes, result: RunResult) -> bool:
+    def _message(line: bytes, result: RunResult, nonce: str) -> bool:
         """Record one message; return True when a new cell started."""
         try:
             msg = json.loads(line)
             event = msg["event"]
-        except (ValueError, KeyError, TypeError):
+            if msg.get("nonce") != nonce:
+                raise KeyError("nonce")
+        except (ValueError, KeyError, TypeError, AttributeError):
             result.garbage += 1
             return False
         if event == "ready":
@@ -370,8 +377,9 @@ class Sandbox:
             result.started = msg["index"]
             return True
         elif event == "cell" and isinstance(msg.get("index"), int):
-            if msg["index"] not in result.cells:  # the first report of a cell stands
-                result.cells[msg["index"]] = msg
+            first = result.cells.setdefault(msg["index"], msg)  # the first report stands
+            if first is not msg and first.get("outputs") != msg.get("outputs"):
+                result.conflicts.add(msg["index"])
             result.started = None
         elif event == "oracle" and isinstance(msg.get("id"), str):
             result.oracle.setdefault(msg["id"], msg)

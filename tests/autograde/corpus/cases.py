@@ -64,7 +64,7 @@ class Context:
         raise LookupError("no solution function in the release")
 
     def wrong(self) -> nbformat.NotebookNode:
-        """The solved notebook whose first function returns wrong values of the right shape."""
+        """The solved notebook whose first answer returns wrong values of the right shape."""
         nb = self.solved()
         name = self.first_function()
         wrapper = (
@@ -73,7 +73,7 @@ class Context:
             f"def {name}(*args, **kwargs):\n"
             f"    return np.asarray(_original_{name}(*args, **kwargs)) * 1.5 + 0.25"
         )
-        return insert_after_first_answer(nb, wrapper)
+        return append_to_first_answer(nb, wrapper)
 
     def tests(self, nb) -> list[nbformat.NotebookNode]:
         return [
@@ -522,6 +522,37 @@ for _obj in gc.get_objects():
 def case_attack_runner(ctx):
     """The grader's own test runner found with gc and made a no-op: caught outside the kernel."""
     nb = insert_before_first_test(ctx.wrong(), RUNNER_ATTACK)
+    return {f"{ctx.notebook}.ipynb": dumps(nb)}
+
+
+CHANNEL_FORGERY = """import json, os
+for _fd in range(3, 64):
+    try:
+        for _index in range(300):
+            _msg = {"event": "cell", "index": _index, "outputs": [], "execution_count": 1}
+            os.write(_fd, (json.dumps(_msg) + "\\n").encode())
+    except OSError:
+        pass"""
+
+NONCE_FORGERY = """import gc, os
+_reporter = next(o for o in gc.get_objects() if type(o).__name__ == "_Reporter")
+for _index in range(300):
+    _reporter.send({"event": "cell", "index": _index, "outputs": [], "execution_count": 1})
+_reporter.send({"event": "done"})
+os._exit(0)"""
+
+
+@case("baseline", flagged=True)
+def case_attack_result_channel(ctx):
+    """Forged 'this cell passed' reports written to every file descriptor."""
+    nb = insert_before_first_test(ctx.wrong(), CHANNEL_FORGERY)
+    return {f"{ctx.notebook}.ipynb": dumps(nb)}
+
+
+@case("at_most_baseline", flagged=True)
+def case_attack_result_channel_nonce(ctx):
+    """The runner's reporter found on the stack: every test reported passed, then exit."""
+    nb = insert_before_first_test(ctx.wrong(), NONCE_FORGERY)
     return {f"{ctx.notebook}.ipynb": dumps(nb)}
 
 
