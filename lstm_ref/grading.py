@@ -145,6 +145,10 @@ MISTAKES: dict[str, str] = {
         "the test set leaks into training: compute the mean and std of the training part only, "
         "then apply them to both parts"
     ),
+    "test_own_stats": (
+        "the test part is scaled with its own statistics: use the training part's mean and std "
+        "for both parts"
+    ),
     "target_in_window": (
         "the target is the last value inside the window; it must be the value right after it, "
         "series[k + window]"
@@ -327,6 +331,11 @@ def run_with_warnings(fn: Callable, *args, **kwargs):
             ]
             if "matmul" in str(error) or "not aligned" in str(error):
                 lines.append(f"Likely mistake: {MISTAKES['transposed_weight']}.")
+            elif "could not be broadcast" in str(error):
+                lines.append(
+                    "Check which axis is which: a batch is stacked as rows (N, ...), and a weight "
+                    "W (out, in) acts on it as z @ W.T."
+                )
             raise AssertionError("\n".join(lines)) from error
     return result, [f"{w.category.__name__}: {w.message}" for w in caught]
 
@@ -419,11 +428,21 @@ def _lstm_cell(x_t, h_prev, c_prev, p, **mistake):
 
 
 # Gate-order mistakes for a parameter dict: gate -> the gate whose weights were used for it.
+_GATE_WORDS = {
+    "f": "the forget gate",
+    "i": "the input gate",
+    "c": "the candidate",
+    "o": "the output gate",
+}
 _LSTM_RELABELLINGS = {
-    "the weights of f and i swapped": {"f": "i", "i": "f"},
-    "the weights of the candidate and o swapped": {"c": "o", "o": "c"},
-    "the weights of f and o swapped": {"f": "o", "o": "f"},
-    "the weights of i and o swapped": {"i": "o", "o": "i"},
+    **{
+        f"the weights of {_GATE_WORDS[a]} and {_GATE_WORDS[b]} swapped": {a: b, b: a}
+        for a, b in itertools.combinations("fico", 2)
+    },
+    **{
+        f"{_GATE_WORDS[a]} computed with the weights of {_GATE_WORDS[b]} (W_{b}, b_{b})": {a: b}
+        for a, b in itertools.permutations("fico", 2)
+    },
     "the weights of f and i swapped, and of the candidate and o": {
         "f": "i",
         "i": "f",

@@ -149,7 +149,7 @@ def test_lstm_gate_order_mistake_names_the_swap():
     variants = grading.pick(grading.lstm_cell_mistakes(x, h, c, p), 0)
     message = failure("h_t", h_bad, h_ref, mistakes=variants)
     assert "gates in the wrong order" in message
-    assert "the weights of f and i swapped" in message
+    assert "the weights of the forget gate and the input gate swapped" in message
 
 
 def test_stacked_gate_order_names_the_order_used():

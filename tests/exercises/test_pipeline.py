@@ -128,6 +128,77 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
 }  # fmt: skip
 
 
+# Wrong answers written independently of the solutions: the whole solution cell is replaced.
+# (student id, solution cell, the student's cell, what the feedback must say)
+REWRITES: dict[str, list[tuple[str, str, str, str]]] = {
+    "ex01_rnn": [
+        ("own-no-bias", "rnn_step", """
+def rnn_step(h_prev, x_t, W_h, b_h):
+    H = h_prev.shape[1]
+    return np.tanh(h_prev @ W_h[:, :H].T + x_t @ W_h[:, H:].T)
+""", "the bias is missing"),
+    ],
+    "ex03_input_gate": [
+        ("own-sigmoid-candidate", "candidate", """
+def candidate(h_prev, x_t, W_c, b_c):
+    a = np.hstack((h_prev, x_t)).dot(W_c.T) + b_c
+    return 1 / (1 + np.exp(-a))
+""", "a sigmoid where tanh belongs"),
+    ],
+    "ex05_lstm_forward": [
+        ("own-swapped-outputs", "lstm_cell_forward", """
+def lstm_cell_forward(x_t, h_prev, c_prev, params):
+    z = np.hstack([h_prev, x_t])
+    gate = {k: z @ params["W_" + k].T + params["b_" + k] for k in "fico"}
+    c_t = sigmoid(gate["f"]) * c_prev + sigmoid(gate["i"]) * np.tanh(gate["c"])
+    return c_t, sigmoid(gate["o"]) * np.tanh(c_t)
+""", "h_t and c_t are returned in the wrong order"),
+        ("own-candidate-from-W_i", "lstm_cell_forward", """
+def lstm_cell_forward(x_t, h_prev, c_prev, params):
+    z = np.hstack([h_prev, x_t])
+    f = sigmoid(z @ params["W_f"].T + params["b_f"])
+    i = sigmoid(z @ params["W_i"].T + params["b_i"])
+    g = np.tanh(z @ params["W_i"].T + params["b_i"])
+    o = sigmoid(z @ params["W_o"].T + params["b_o"])
+    c_t = f * c_prev + i * g
+    return o * np.tanh(c_t), c_t
+""", "gates in the wrong order"),
+    ],
+    "ex07_pytorch": [
+        ("own-one-bias", "lstm_cell_module", """
+class LSTMCellScratch(nn.Module):
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.input_size, self.hidden_size = input_size, hidden_size
+        k = 1 / math.sqrt(hidden_size)
+        self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size).uniform_(-k, k))
+        self.weight_hh = nn.Parameter(torch.empty(4 * hidden_size, hidden_size).uniform_(-k, k))
+        self.bias_ih = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+        self.bias_hh = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-k, k))
+
+    def forward(self, x, state=None):
+        if state is None:
+            state = (x.new_zeros(len(x), self.hidden_size), x.new_zeros(len(x), self.hidden_size))
+        h, c = state
+        a = nn.functional.linear(x, self.weight_ih, self.bias_ih) + nn.functional.linear(h, self.weight_hh)
+        i, f, g, o = a.chunk(4, 1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        return torch.sigmoid(o) * torch.tanh(c), c
+""", "one of the two biases is missing"),
+    ],
+    "ex09_project": [
+        ("own-test-own-stats", "prepare_data", """
+def prepare_data(series, window, train_fraction=0.8):
+    s = int(len(series) * train_fraction)
+    train, test = series[:s], series[s:]
+    X_train, y_train = make_windows((train - train.mean()) / train.std(), window)
+    X_test, y_test = make_windows((test - test.mean()) / test.std(), window)
+    return X_train, y_train, X_test, y_test, (train.mean(), train.std())
+""", "the test part is scaled with its own statistics"),
+    ],
+}  # fmt: skip
+
+
 def notebook_path(base: Path, assignment: str) -> Path:
     (path,) = (base / assignment).glob("*.ipynb")
     return path
@@ -159,7 +230,11 @@ def submission(released: dict, solution: dict, mutation=None) -> dict:
     for cell in nb["cells"]:
         if cell["metadata"].get("nbgrader", {}).get("solution"):
             cell["source"] = strip_solution_markers(bodies[cell["id"]])
-    if mutation is not None:
+    if mutation is not None and len(mutation) == 4:  # a rewrite of the whole cell
+        student, cell_id, new, _ = mutation
+        (cell,) = [c for c in nb["cells"] if c["id"] == cell_id]
+        cell["source"] = new.strip("\n")
+    elif mutation is not None:
         student, cell_id, old, new, _ = mutation
         (cell,) = [c for c in nb["cells"] if c["id"] == cell_id]
         count = cell["source"].count(old)
@@ -180,7 +255,7 @@ def grade_group(course: Path, assignments: list[str]) -> None:
         released = json.loads(notebook_path(course / "exercises", assignment).read_text())
         solution = json.loads(source.read_text())
         students = {"solution": solution, "blank": released}
-        for mutation in MUTATIONS.get(assignment, []):
+        for mutation in MUTATIONS.get(assignment, []) + REWRITES.get(assignment, []):
             students[mutation[0]] = submission(released, solution, mutation)
         for student, nb in students.items():
             target = course / "submitted" / student / assignment / source.name
@@ -293,13 +368,18 @@ def test_every_assignment_plants_at_least_five_mistakes(assignment):
     assert len(MUTATIONS.get(assignment, [])) >= 5
 
 
-@pytest.mark.parametrize(
-    ("assignment", "mutation"),
-    [(a, m) for a, rows in MUTATIONS.items() if a in ASSIGNMENTS for m in rows],
-    ids=[f"{a}-{m[0]}" for a, rows in MUTATIONS.items() if a in ASSIGNMENTS for m in rows],
-)
+WRONG = [
+    (a, m)
+    for table in (MUTATIONS, REWRITES)
+    for a, rows in table.items()
+    if a in ASSIGNMENTS
+    for m in rows
+]
+
+
+@pytest.mark.parametrize(("assignment", "mutation"), WRONG, ids=[f"{a}-{m[0]}" for a, m in WRONG])
 def test_mistake_gets_partial_credit_and_is_named(graded, assignment, mutation):
-    student, _, _, _, phrase = mutation
+    student, phrase = mutation[0], mutation[-1]
     course = graded[assignment]
     score, max_score = scores(course, assignment)[student]
     assert 0 < score < max_score, f"{student} scored {score} / {max_score}"
