@@ -325,14 +325,16 @@ class Grader:
         if out.failure and not run.ready:
             out.flags.append("the notebook could not start: " + run.stderr_tail.strip()[-300:])
         if self.oracle and run.ready:
-            self._oracle_check(sub, template, nb, cells, private, slot, workdir, out)
+            self._oracle_check(sub, template, nb, cells, private, slot, workdir, out, restored)
         out.notebook = nb
         return out
 
-    def _oracle_check(self, sub, template, nb, cells, private, slot, workdir, out) -> None:
+    def _oracle_check(
+        self, sub, template, nb, cells, private, slot, workdir, out, restored_kinds
+    ) -> None:
         """Recompute the answer functions in a fresh sandbox and compare them here."""
         seed_text = f"{sub.student}/{sub.assignment}/{template.notebook}"
-        calls = oracle.plan(template.solution_names(), seed_text)
+        calls = oracle.plan(template.solution_signatures(), seed_text)
         if not calls:
             return
         work = private / "oracle"
@@ -340,6 +342,7 @@ class Grader:
         _safe_copy(sub.path, work, None, [".ipynb_checkpoints", "__pycache__", "*.ipynb"])
         job = {
             "mode": "oracle",
+            "allowed_refs": sorted(_given_references(restored_kinds)[0]),
             "cells": [c for c in cells if c["kind"] != "test"],
             "calls": [
                 {"id": c.id, "name": c.name, "args": oracle.encode_args(c.args)} for c in calls
@@ -408,10 +411,8 @@ class Grader:
 
     @staticmethod
     def _reference_flags(restored, template: Template) -> list[str]:
-        ref_names: set[str] = set()
-        for cell, kind in zip(restored.notebook.cells, restored.kinds, strict=True):
-            if kind in ("release", "test"):
-                ref_names |= reference_imports(cell.source)
+        given, in_tests = _given_references(restored)
+        ref_names = in_tests - given
         flags = []
         answers = set(template.solution_names())
         for cell, kind in zip(restored.notebook.cells, restored.kinds, strict=True):
@@ -420,13 +421,25 @@ class Grader:
             is_answer = bool((cell.metadata.get("nbgrader") or {}).get("solution"))
             if not is_answer and not (defined_names(cell.source) & answers):
                 continue  # a scratch cell; only answers (or redefinitions of them) count
-            found = reference_use(cell.source, ref_names)
+            found = reference_use(cell.source, ref_names, frozenset(given))
             if found:
                 where = (cell.metadata.get("nbgrader") or {}).get("grade_id", "an added cell")
                 flags.append(
                     f"{where}: may call lstm_ref instead of implementing ({'; '.join(found)})"
                 )
         return flags
+
+
+def _given_references(restored) -> tuple[set[str], set[str]]:
+    """Names imported from lstm_ref's reference by the release's cells, and by its tests."""
+    given: set[str] = set()
+    in_tests: set[str] = set()
+    for cell, kind in zip(restored.notebook.cells, restored.kinds, strict=True):
+        if kind == "release":
+            given |= reference_imports(cell.source)
+        elif kind == "test":
+            in_tests |= reference_imports(cell.source)
+    return given, in_tests
 
 
 def _names(source: str) -> set[str]:

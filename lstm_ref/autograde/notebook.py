@@ -40,6 +40,23 @@ class Template:
     points: dict[str, float]  # grade_id -> max score of each graded cell
     kernelspec: dict | None = None
 
+    def solution_signatures(self) -> dict[str, list[str]]:
+        """The functions the solution stubs define, with their parameter names."""
+        out: dict[str, list[str]] = {}
+        for cell in self.release.cells:
+            meta = _nbg(cell)
+            if cell.cell_type == "code" and meta and meta.get("solution"):
+                try:
+                    tree = ast.parse(cell.source)
+                except SyntaxError:
+                    continue
+                for node in tree.body:
+                    if isinstance(node, ast.FunctionDef):
+                        args = node.args
+                        out[node.name] = [a.arg for a in args.posonlyargs + args.args]
+                        out[node.name] += [a.arg for a in args.kwonlyargs]
+        return out
+
     def solution_names(self) -> list[str]:
         """Names the solution stubs define (the functions the student writes)."""
         names: set[str] = set()
@@ -342,14 +359,26 @@ def unrun_notebook(template: Template, reason: str) -> Restored:
 
 
 # -- using the reference instead of implementing -----------------------------------------
-def reference_use(source: str, reference_names: set[str]) -> list[str]:
-    """Reasons to believe this student cell calls lstm_ref's reference instead of implementing."""
+def reference_use(
+    source: str, reference_names: set[str], given: frozenset[str] = frozenset()
+) -> list[str]:
+    """Reasons to believe this student cell calls lstm_ref's reference instead of implementing.
+
+    reference_names: names the tests import from the reference (suspicious in an answer);
+    given: names the release's own cells import from it for the student to use (allowed).
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return []
     found: list[str] = []
     for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.names
+            and all(a.name in given for a in node.names)
+        ):
+            continue  # re-importing a helper the release gives
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("lstm_ref") and not alias.name.startswith(
