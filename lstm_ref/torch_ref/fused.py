@@ -92,7 +92,7 @@ def set_fusion(backend: str) -> None:
     "compile" (torch.compile), "script" (TorchScript), "none" (plain eager ops), or "auto"
     (the default): "compile" on a GPU, "none" on the CPU. On the CPU the step's gate arithmetic
     is too small for fusion to pay: measured on the course machine, the compiled step took longer
-    than the eager one (the call overhead of a compiled region, about 40 µs, is more than the
+    than the eager one (the call overhead of a compiled region, 40 to 50 µs, is more than the
     fusion saves), and TorchScript's CPU fuser needs an LLVM that PyTorch's wheels do not ship.
     """
     global _FUSION
