@@ -150,3 +150,16 @@ def test_every_toc_page_was_built(built_site):
     """Check that each document listed in _toc.yml produced an HTML page."""
     missing = [doc for doc in PAGES if not (built_site / f"{doc}.html").is_file()]
     assert missing == [], f"pages in _toc.yml without HTML output: {missing}"
+
+
+@pytest.mark.parametrize("doc", [d for d in PAGES if d.startswith("book/0")])
+def test_chapter_offers_downloads_and_launch_buttons(built_site, doc):
+    """Check that each chapter offers its .md source and an .ipynb (both existing files) for
+    download, and launch buttons for Binder and JupyterHub."""
+    html = (built_site / f"{doc}.html").read_text(encoding="utf-8")
+    for suffix in (".md", ".ipynb"):
+        href = f"../_sources/{doc}{suffix}"
+        assert f'href="{href}"' in html, f"{doc}: no download link {href}"
+        assert (built_site / "_sources" / f"{doc}{suffix}").is_file(), f"{href} was not written"
+    assert "mybinder.org/v2/gh/" in html, f"{doc}: no Binder launch button"
+    assert "hub/user-redirect/git-pull" in html, f"{doc}: no JupyterHub launch button"
