@@ -7,7 +7,8 @@ its own temporary copy of the course (own gradebook): 24 correct, 8 wrong in the
     nbgrader autograde <assignment> --force                       (serial, no sandbox)
     python -m lstm_ref.autograde --assignment <assignment> --force  (sandbox on, --jobs = cores)
 
-The scores of both are compared submission by submission (they must agree), and the times,
+Ours runs before and after nbgrader and the slower of its two runs counts, since the machine
+may be shared. The scores of both are compared submission by submission (they must agree), and the times,
 their ratio, the machine's cores and its load average before and after are printed and written
 to benchmarks/results/autograde.json. Goal: our time at most half of nbgrader's.
 
@@ -107,27 +108,28 @@ def main(argv: list[str] | None = None) -> int:
         ours_dir, theirs_dir = Path(tmp) / "ours", Path(tmp) / "nbgrader"
         make_course(ours_dir, args.assignment, args.n)
         students = make_course(theirs_dir, args.assignment, args.n)
+        ours_cmd = [
+            sys.executable,
+            "-m",
+            "lstm_ref.autograde",
+            "--course-dir",
+            str(ours_dir),
+            "--assignment",
+            args.assignment,
+            "--jobs",
+            str(args.jobs),
+            "--force",
+            "--quiet",
+        ]
+        # Ours before and after nbgrader (the machine may be shared): the slower run counts.
         load_before = os.getloadavg()
-        t_ours = timed(
-            [
-                sys.executable,
-                "-m",
-                "lstm_ref.autograde",
-                "--course-dir",
-                str(ours_dir),
-                "--assignment",
-                args.assignment,
-                "--jobs",
-                str(args.jobs),
-                "--force",
-                "--quiet",
-            ],
-            ours_dir,
-        )
+        t_first = timed(ours_cmd, ours_dir)
         t_nbgrader = timed(
             [sys.executable, "-m", "nbgrader", "autograde", args.assignment, "--force"],
             theirs_dir,
         )
+        t_second = timed(ours_cmd, ours_dir)
+        t_ours = max(t_first, t_second)
         load_after = os.getloadavg()
         ours, theirs = scores(ours_dir), scores(theirs_dir)
         summary = json.loads((ours_dir / "autograded" / "autograde_summary.json").read_text())
@@ -141,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         "cores": os.cpu_count(),
         "sandbox": summary["sandbox"],
         "seconds_lstm_ref_autograde": round(t_ours, 2),
+        "seconds_lstm_ref_autograde_runs": [round(t_first, 2), round(t_second, 2)],
         "seconds_nbgrader_autograde_serial": round(t_nbgrader, 2),
         "ratio": round(ratio, 3),
         "goal_ratio_at_most": 0.5,
@@ -154,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"{args.n} submissions of {args.assignment} on {os.cpu_count()} cores")
-    print(f"  python -m lstm_ref.autograde (sandbox, {args.jobs} jobs): {t_ours:7.1f} s")
+    print(
+        f"  python -m lstm_ref.autograde (sandbox, {args.jobs} jobs): {t_ours:7.1f} s "
+        f"(slower of {t_first:.1f} s before and {t_second:.1f} s after nbgrader)"
+    )
     print(f"  nbgrader autograde (serial):                     {t_nbgrader:7.1f} s")
     print(f"  ratio {ratio:.2f} (goal <= 0.50: {'met' if ratio <= 0.5 else 'NOT met'})")
     print(f"  scores agree with nbgrader: {'yes' if not disagree else disagree}")
