@@ -335,6 +335,20 @@ def test_committed_notebooks_carry_no_outputs(path):
             assert cell["execution_count"] is None, f"{path.name}: cell {cell['id']} was run"
 
 
+TORCH_ASSIGNMENTS = {"ex07_pytorch", "ex09_project"}
+
+
+@pytest.mark.parametrize("assignment", sorted(set(ALL_ASSIGNMENTS) - TORCH_ASSIGNMENTS))
+def test_numpy_assignments_do_not_import_torch(assignment):
+    for base in (ROOT / "solutions", ROOT / "exercises"):
+        nb = json.loads(notebook_path(base, assignment).read_text())
+        for cell in nb["cells"]:
+            source = "".join(cell["source"])
+            assert not re.search(r"^\s*(import torch|from torch)", source, re.M), (
+                f"{base.name}/{assignment}: cell {cell['id']} imports torch"
+            )
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_solution_runs_and_gets_full_marks(graded, assignment):
     course = graded[assignment]
