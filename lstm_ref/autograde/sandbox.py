@@ -87,7 +87,10 @@ def _bwrap_supports(option: str) -> bool:
 
 def _python_dirs() -> list[Path]:
     """Folders the interpreter and lstm_ref need, read-only, at their own paths."""
+    # The paths as Python sees them (a venv reached through a link keeps its linked path, where
+    # pyvenv.cfg is looked for) and as they really are.
     dirs = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
+    dirs += [Path(os.path.abspath(p)) for p in (sys.prefix, sys.base_prefix)]
     pkg = Path(lstm_ref.__file__).resolve().parent
     if not any(pkg.is_relative_to(d) for d in dirs):
         dirs.append(pkg)

@@ -141,3 +141,22 @@ def test_already_graded_submissions_are_skipped_without_force(copy_course, tmp_p
     report = json.loads(summary.read_text())
     assert report["submissions"] == []
     assert report["skipped_already_graded"] == [f"corpus-solved/{ASSIGNMENT}"]
+
+
+def test_works_from_a_virtual_environment_reached_through_a_link(copy_course, tmp_path):
+    """A course whose .venv is a link to a shared environment (pyvenv.cfg is found by path)."""
+    link = tmp_path / "venv-link"
+    link.symlink_to(Path(sys.prefix))
+    summary = tmp_path / "summary.json"
+    proc = subprocess.run(
+        [str(link / "bin" / "python"), "-m", "lstm_ref.autograde", "--course-dir", str(copy_course)]
+        + ["--force", "--student", "corpus-solved", "--summary", str(summary), "--quiet"],
+        capture_output=True,
+        text=True,
+        env=env(),
+        cwd=copy_course,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(summary.read_text())
+    assert report["sandbox"] is True
+    assert report["submissions"][0]["score"] == report["submissions"][0]["max_score"] > 0
