@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jupytext
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "book" / "appendix" / "performance.md"
@@ -33,7 +34,11 @@ def test_a_tiny_run_measures_every_implementation_and_writes_a_table(bench, monk
     args = bench.parse_args(["--configs", "S", "--repeats", "1", "--warmups", "0", "--no-progress",
                              "--impls", "numpy,eager,fast,nn", "--threads", "1"])  # fmt: skip
     monkeypatch.setattr(bench, "CONFIGS", {"S": {"T": 3, "N": 2, "D": 4, "H": 5}})  # a tiny S
-    report = bench.run_benchmark(args)
+    threads = torch.get_num_threads()
+    try:
+        report = bench.run_benchmark(args)
+    finally:
+        torch.set_num_threads(threads)  # run_benchmark sets the thread count for everyone
     rows = report["results"]
     assert {(r["impl"], r["mode"]) for r in rows} == {
         (i, m) for i in ("numpy", "eager", "fast", "nn") for m in bench.MODES
