@@ -377,7 +377,7 @@ def format_table(report: dict) -> str:
             if env["device"] == "cuda"
             else ""
         )
-        + f"  CPU {env['cpu']}, {env['threads']} threads  torch {env['torch']}  numpy {env['numpy']}"
+        + f"  CPU {env['cpu']}, {env['threads']} thread(s)  torch {env['torch']}  numpy {env['numpy']}"
         + f"  float32, median of {env['repeats']}"
     )
     lines = [head, ""]
