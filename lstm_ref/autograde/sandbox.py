@@ -113,7 +113,9 @@ class Sandbox:
     def __init__(self, limits: Limits, enabled: bool = True):
         self.limits = limits
         self.enabled = enabled
-        self.as_root = os.geteuid() == 0
+        # LSTM_AUTOGRADE_USERNS=1 makes root use the unprivileged layout (a user namespace and
+        # no uid switch), so that the tests can exercise what an instructor without root runs.
+        self.as_root = os.geteuid() == 0 and os.environ.get("LSTM_AUTOGRADE_USERNS") != "1"
         self.bwrap = shutil.which("bwrap")
         self._size = False
         self._disable_userns = False

@@ -22,6 +22,23 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from autograde_harness import ASSIGNMENT, autograde, env
 
+UNPRIVILEGED_BLOCKED = [
+    "read_gradebook",
+    "list_solutions",
+    "read_other_student",
+    "list_course",
+    "write_course",
+    "write_venv",
+    "write_package",
+    "write_usr",
+    "network_internet",
+    "network_host_loopback",
+    "see_host_processes",
+    "allocate_8GB",
+    "write_100MB_file",
+    "fill_disk_2GB",
+    "environment_leak",
+]
 SERIAL = ["solved", "blank", "wrong", "attack_numpy", "syntax_error", "edited_metadata"]
 
 
@@ -160,3 +177,28 @@ def test_works_from_a_virtual_environment_reached_through_a_link(copy_course, tm
     report = json.loads(summary.read_text())
     assert report["sandbox"] is True
     assert report["submissions"][0]["score"] == report["submissions"][0]["max_score"] > 0
+
+
+def test_unprivileged_layout_grades_too(copy_course, tmp_path):
+    """The layout used without root (a user namespace, --disable-userns, no uid switch)."""
+    summary = tmp_path / "summary.json"
+    environ = dict(env(), LSTM_AUTOGRADE_USERNS="1")
+    args = ["--force", "--student", "corpus-solved", "--student", "corpus-blank"]
+    args += ["--student", "corpus-sandbox-probe"]
+    proc = autograde(copy_course, *args, "--summary", str(summary), environ=environ)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(summary.read_text())
+    scores = {s["student"]: (s["score"], s["max_score"]) for s in report["submissions"]}
+    assert report["sandbox"] is True
+    assert scores["corpus-solved"][0] == scores["corpus-solved"][1] > 0
+    assert scores["corpus-blank"][0] == 0
+    nb = json.loads(
+        (
+            copy_course / "autograded" / "corpus-sandbox-probe" / ASSIGNMENT / "forget_gate.ipynb"
+        ).read_text()
+    )
+    texts = ["".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", [])]
+    probe = json.loads(next(t for t in texts if t.startswith("PROBE "))[len("PROBE ") :])
+    # (as root, the user namespace maps to root: the process limit does not bind root)
+    for name in UNPRIVILEGED_BLOCKED:
+        assert probe[name].startswith("BLOCKED"), (name, probe[name])
