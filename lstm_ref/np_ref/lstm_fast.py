@@ -51,9 +51,10 @@ def lstm_forward_fast(x, params, h0=None, c0=None):
     cs = np.empty((T + 1, N, H), dtype=x.dtype)
     tanh_cs = np.empty((T, N, H), dtype=x.dtype)
     hs[0], cs[0] = h0, c0
+    recurrent = np.empty((N, 4 * H), dtype=x.dtype)
     for t in range(T):
         a = gates[t]  # (N, 4H), becomes the activated gates in place
-        a += hs[t] @ W_h  # the recurrent part: (N, H) @ (H, 4H) -> (N, 4H)
+        a += np.matmul(hs[t], W_h, out=recurrent)  # (N, H) @ (H, 4H) -> (N, 4H)
         np.tanh(a, out=a)
         for block in (a[:, : 2 * H], a[:, 3 * H :]):  # i, f and o: tanh(a / 2) -> σ(a)
             block *= 0.5
@@ -75,7 +76,7 @@ def lstm_backward_fast(dhs, cache, dh_T=None, dc_T=None):
     dhs, dh, dc = check_upstream(check, dhs=dhs, dh_T=dh_T, dc_T=dc_T)
     T, N, D = x_tm.shape
     H = hs.shape[2]
-    W_h = W[:, :H]  # (4H, H)
+    W_h = np.ascontiguousarray(W[:, :H])  # (4H, H); contiguous: BLAS is faster than on a view
     dhs_tm = dhs.transpose(1, 0, 2)  # (T, N, H)
     da = np.empty((T, N, 4 * H), dtype=x_tm.dtype)  # gradients of the gate pre-activations
     for t in reversed(range(T)):
