@@ -15,7 +15,13 @@ puts back anything the student replaced (a reason is reported), and runs the tes
 This makes the common forgeries fail; it cannot stop code that attacks this runner itself, which
 is why the grader also recomputes the student's functions in a fresh sandbox (the oracle).
 
-Only the standard library, IPython and NumPy are imported before the student's code.
+Before the student's code, the runner imports only the standard library, IPython, NumPy and
+the ``lstm_ref`` modules (and PyTorch) that the notebook's own import statements name, so that
+their clean state is what the guard remembers.
+
+With ``"mode": "oracle"`` in the job it runs the notebook's non-test cells only, then calls the
+answer functions on the grader's inputs and sends back their results as ``.npy`` arrays (see
+``lstm_ref.autograde.oracle``).
 """
 
 from __future__ import annotations

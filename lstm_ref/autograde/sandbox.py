@@ -1,10 +1,12 @@
 """Run the notebook runner inside bubblewrap, with resource limits and a wall-clock watchdog.
 
 The sandbox sees a read-only ``/usr``, the Python installation and virtual environment, the
-installed ``lstm_ref`` package, fresh ``/proc``, ``/dev`` and ``/tmp``, a tmpfs home, and one
-writable folder: the submission's private scratch copy. It has no network (its own empty network
-namespace), its own PID namespace (everything it starts dies with it) and no view of the course
-directory: not ``solutions/``, not the gradebook, not other submissions.
+installed ``lstm_ref`` package, fresh ``/proc``, ``/dev`` and ``/tmp``, and a size-limited tmpfs
+home into which the runner copies the submission (a read-only bind of the grader's private
+scratch copy); with a bubblewrap too old for ``--size``, the scratch copy itself is bound
+writable instead. It has no network (its own empty network namespace), its own PID namespace
+(everything it starts dies with it) and no view of the course directory: not ``solutions/``, not
+the gradebook, not other submissions.
 
 When the grader runs as root the runner drops to a per-slot unprivileged uid before any student
 code runs, so the process limit (``RLIMIT_NPROC``) really applies; otherwise bubblewrap runs it in
