@@ -24,7 +24,7 @@ def as_float_array(name: str, value) -> np.ndarray:
 
 
 def format_letters(letters: tuple[str, ...]) -> str:
-    """('H',) -> '(H,)', ('N', 'H + D') -> '(N, H + D)'."""
+    """() -> '()', ('H',) -> '(H,)', ('N', 'H + D') -> '(N, H + D)'."""
     return f"({letters[0]},)" if len(letters) == 1 else "(" + ", ".join(letters) + ")"
 
 
@@ -41,42 +41,46 @@ class ShapeChecker:
     All arrays must share one floating dtype (float32 stays float32) and hold finite values.
     """
 
+    kind = "array"  # what the error messages call the checked values
+
     def __init__(self, **known: int) -> None:
         self.dims: dict[str, int] = dict(known)
-        self.dtype: np.dtype | None = None
+        self.dtype = None
         self.dtype_source = ""
 
-    def __call__(self, name: str, value, *letters: str, finite: bool = True) -> np.ndarray:
-        array = as_float_array(name, value)
-        expected_text = format_letters(letters)
-        if array.ndim != len(letters):
-            raise ValueError(
-                f"{name} has shape {array.shape} ({array.ndim}-D); expected {expected_text}, "
-                f"a {len(letters)}-D array"
-            )
-        for letter, size in zip(letters, array.shape, strict=True):
-            if letter.isidentifier() and letter not in self.dims:
-                if size < 1:
-                    raise ValueError(f"{name} has shape {array.shape}; {letter} must be at least 1")
-                self.dims[letter] = size
-        expected = tuple(self.size(letter) for letter in letters)
-        if array.shape != expected:
-            raise ValueError(
-                f"{name} has shape {array.shape}; expected {expected_text} = {expected}"
-            )
-        self._check_dtype(name, array)
+    def __call__(self, name: str, value, *letters: str, finite: bool = True):
+        array = self.convert(name, value)
+        self.check_shape(name, tuple(array.shape), letters)
+        self.check_same_kind(name, array)
         if finite:
             check_finite(name, array)
         return array
+
+    def check_shape(self, name: str, shape: tuple[int, ...], letters: tuple[str, ...]) -> None:
+        """Bind the letters seen for the first time, then compare ``shape`` with ``letters``."""
+        expected_text = format_letters(letters)
+        if len(shape) != len(letters):
+            raise ValueError(
+                f"{name} has shape {shape} ({len(shape)}-D); expected {expected_text}, "
+                f"a {len(letters)}-D {self.kind}"
+            )
+        for letter, size in zip(letters, shape, strict=True):
+            if letter.isidentifier() and letter not in self.dims:
+                if size < 1:
+                    raise ValueError(f"{name} has shape {shape}; {letter} must be at least 1")
+                self.dims[letter] = size
+        expected = tuple(self.size(letter) for letter in letters)
+        if shape != expected:
+            raise ValueError(f"{name} has shape {shape}; expected {expected_text} = {expected}")
 
     def size(self, expression: str) -> int:
         """The size of a letter expression such as 'H + D' or '4 * H' from the bound letters."""
         return int(eval(expression, {"__builtins__": {}}, self.dims))  # our own strings only
 
     def params(self, name: str, params: Mapping, spec: Mapping[str, tuple[str, ...]]) -> dict:
-        """Check a parameter dict against ``spec`` (key -> letters); return the checked arrays."""
+        """Check a parameter dict against ``spec`` (key -> letters); return the checked values."""
         if not isinstance(params, Mapping):
-            raise TypeError(f"{name} must be a dict of arrays, got {type(params).__name__}")
+            raise TypeError(f"{name} must be a dict of {self.kind}s, got {type(params).__name__}")
         missing = [key for key in spec if key not in params]
         extra = [key for key in params if key not in spec]
         if missing or extra:
@@ -87,13 +91,17 @@ class ShapeChecker:
             )
         return {key: self(key, params[key], *letters) for key, letters in spec.items()}
 
-    def _check_dtype(self, name: str, array: np.ndarray) -> None:
+    def convert(self, name: str, value) -> np.ndarray:
+        return as_float_array(name, value)
+
+    def check_same_kind(self, name: str, array) -> None:
+        """Every value shares the first one's dtype (float32 stays float32)."""
         if self.dtype is None:
             self.dtype, self.dtype_source = array.dtype, name
         elif array.dtype != self.dtype:
             raise TypeError(
                 f"{name} is {array.dtype} but {self.dtype_source} is {self.dtype}; "
-                "use one floating dtype for every array"
+                f"use one floating dtype for every {self.kind}"
             )
 
 

@@ -6,11 +6,9 @@ dtype, one device. They never copy a tensor and never move one between devices.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import torch
 
-from lstm_ref._checks import format_letters
+from lstm_ref._checks import ShapeChecker
 from lstm_ref.specs import PARAM_SPECS
 
 
@@ -29,71 +27,48 @@ def concat(h_prev: torch.Tensor, x_t: torch.Tensor) -> torch.Tensor:
     return torch.cat([h_prev, x_t], dim=1)
 
 
-class TensorChecker:
-    """Checks tensors against shapes written in letters, learning each letter's size on first use.
+class TensorChecker(ShapeChecker):
+    """ShapeChecker for tensors: shapes in letters, one floating dtype, and one device.
 
-    All tensors must be floating point, share one dtype and sit on one device; the first tensor
-    checked sets both. Errors name the argument, the expected shape in letters and numbers and
-    what was got, e.g. ``W_f has shape (5, 8); expected (H, H + D) = (5, 9)``.
+    The first tensor checked sets the dtype and the device. Errors name the argument, the
+    expected shape in letters and numbers and what was got, e.g.
+    ``W_f has shape (5, 8); expected (H, H + D) = (5, 9)``. Values are not checked for NaN:
+    on a GPU that would cost a device-to-host synchronisation per call.
     """
 
+    kind = "tensor"
+
     def __init__(self, **known: int) -> None:
-        self.dims: dict[str, int] = dict(known)
-        self.dtype: torch.dtype | None = None
+        super().__init__(**known)
         self.device: torch.device | None = None
-        self.source = ""
 
     def __call__(self, name: str, value, *letters: str) -> torch.Tensor:
+        return super().__call__(name, value, *letters, finite=False)
+
+    @property
+    def source(self) -> str:
+        return self.dtype_source
+
+    @source.setter
+    def source(self, name: str) -> None:
+        self.dtype_source = name
+
+    def convert(self, name: str, value) -> torch.Tensor:
         if not torch.is_tensor(value):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
         if not value.is_floating_point():
             raise TypeError(f"{name} has dtype {value.dtype}; expected a floating dtype")
-        shape = tuple(value.shape)
-        expected_text = format_letters(letters) if letters else "()"
-        if value.dim() != len(letters):
-            raise ValueError(
-                f"{name} has shape {shape} ({value.dim()}-D); expected {expected_text}, "
-                f"a {len(letters)}-D tensor"
-            )
-        for letter, size in zip(letters, shape, strict=True):
-            if letter.isidentifier() and letter not in self.dims:
-                if size < 1:
-                    raise ValueError(f"{name} has shape {shape}; {letter} must be at least 1")
-                self.dims[letter] = size
-        expected = tuple(self.size(letter) for letter in letters)
-        if shape != expected:
-            raise ValueError(f"{name} has shape {shape}; expected {expected_text} = {expected}")
-        if self.dtype is None:
-            self.dtype, self.device, self.source = value.dtype, value.device, name
+        return value
+
+    def check_same_kind(self, name: str, value: torch.Tensor) -> None:
+        if self.device is None:
+            self.device = value.device
         elif value.device != self.device:
             raise ValueError(
                 f"{name} is on {value.device} but {self.source} is on {self.device}; "
                 "put every tensor on one device"
             )
-        elif value.dtype != self.dtype:
-            raise TypeError(
-                f"{name} is {value.dtype} but {self.source} is {self.dtype}; "
-                "use one floating dtype for every tensor"
-            )
-        return value
-
-    def size(self, expression: str) -> int:
-        """The size of a letter expression such as 'H + D' from the bound letters."""
-        return int(eval(expression, {"__builtins__": {}}, self.dims))  # our own strings only
-
-    def params(self, name: str, params: Mapping, spec: Mapping[str, tuple[str, ...]]) -> dict:
-        """Check a parameter dict against ``spec`` (key -> letters); return the checked tensors."""
-        if not isinstance(params, Mapping):
-            raise TypeError(f"{name} must be a dict of tensors, got {type(params).__name__}")
-        missing = [key for key in spec if key not in params]
-        extra = [key for key in params if key not in spec]
-        if missing or extra:
-            raise ValueError(
-                f"{name} has keys {sorted(params)}; expected {list(spec)}"
-                + (f" (missing {missing})" if missing else "")
-                + (f" (unexpected {extra})" if extra else "")
-            )
-        return {key: self(key, params[key], *letters) for key, letters in spec.items()}
+        super().check_same_kind(name, value)
 
     def state(self, name: str, value, like: str = "H") -> torch.Tensor:
         """A state (N, H) that defaults to zeros (on the checked device and dtype) when None."""
