@@ -6,11 +6,14 @@ Three changes, none of which alters a single equation:
 2. The input part of every step, W_x · x_t, is computed for all T steps in one matrix product
    before the loop: only the recurrent part W_h · h_{t-1} has to wait for the previous step.
 3. The arrays are time-major (T, N, ·) so each step reads contiguous memory, and the pointwise
-   work runs in place. σ(a) = (1 + tanh(a / 2)) / 2: the i, f, o rows of the weights are
+   work runs in place in buffers allocated once: a fresh temporary per operation costs more
+   than the arithmetic. σ(a) = (1 + tanh(a / 2)) / 2: the i, f, o rows of the weights are
    pre-scaled by 1/2 (exact in floating point), so one tanh call activates all four gates.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -34,6 +37,25 @@ def unstack_gates(W: np.ndarray, b: np.ndarray) -> dict:
     return params
 
 
+_workspaces = threading.local()
+
+
+def workspace(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A scratch array reused from call to call (one per thread and dtype, grown when needed).
+
+    A fresh 100 MB array costs a page fault per 4 KB the first time it is written, which took
+    longer than the arithmetic in the backward pass; PyTorch's caching allocator avoids the same
+    cost. Only for arrays that never leave the function that asks for them.
+    """
+    size = int(np.prod(shape))
+    key = np.dtype(dtype).str
+    buffer = getattr(_workspaces, key, None)
+    if buffer is None or buffer.size < size:
+        buffer = np.empty(size, dtype=dtype)
+        setattr(_workspaces, key, buffer)
+    return buffer[:size].reshape(shape)
+
+
 def lstm_forward_fast(x, params, h0=None, c0=None):
     """Same inputs and outputs as ``lstm_forward``; the cache is for ``lstm_backward_fast``."""
     check, x, params, (h0, c0) = check_sequence("lstm", x, params, h0=h0, c0=c0)
@@ -52,6 +74,7 @@ def lstm_forward_fast(x, params, h0=None, c0=None):
     tanh_cs = np.empty((T, N, H), dtype=x.dtype)
     hs[0], cs[0] = h0, c0
     recurrent = np.empty((N, 4 * H), dtype=x.dtype)
+    written = np.empty((N, H), dtype=x.dtype)
     for t in range(T):
         a = gates[t]  # (N, 4H), becomes the activated gates in place
         a += np.matmul(hs[t], W_h, out=recurrent)  # (N, H) @ (H, 4H) -> (N, 4H)
@@ -62,7 +85,7 @@ def lstm_forward_fast(x, params, h0=None, c0=None):
         i_t, f_t, g_t, o_t = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
         c_t = cs[t + 1]
         np.multiply(f_t, cs[t], out=c_t)
-        c_t += i_t * g_t  # C_t = f_t * C_{t-1} + i_t * C̃_t
+        c_t += np.multiply(i_t, g_t, out=written)  # C_t = f_t * C_{t-1} + i_t * C̃_t
         np.tanh(c_t, out=tanh_cs[t])
         np.multiply(o_t, tanh_cs[t], out=hs[t + 1])  # h_t = o_t * tanh(C_t)
     out = hs[1:].transpose(1, 0, 2).copy()  # (N, T, H)
@@ -78,20 +101,44 @@ def lstm_backward_fast(dhs, cache, dh_T=None, dc_T=None):
     H = hs.shape[2]
     W_h = np.ascontiguousarray(W[:, :H])  # (4H, H); contiguous: BLAS is faster than on a view
     dhs_tm = dhs.transpose(1, 0, 2)  # (T, N, H)
-    da = np.empty((T, N, 4 * H), dtype=x_tm.dtype)  # gradients of the gate pre-activations
+    da = workspace((T, N, 4 * H), x_tm.dtype)  # gradients of the gate pre-activations
+    dh, dc = dh.copy(), dc.copy()  # carried backwards through time, updated in place
+    tmp = np.empty_like(dh)
     for t in reversed(range(T)):
         a = gates[t]
         i_t, f_t, g_t, o_t = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        tanh_c = tanh_cs[t]
-        dh = dh + dhs_tm[t]  # from the output at step t and from step t + 1
-        dc = dc + dh * o_t * (1 - tanh_c * tanh_c)
         d = da[t]
-        np.multiply(dc, g_t * i_t * (1 - i_t), out=d[:, :H])  # i
-        np.multiply(dc, cs[t] * f_t * (1 - f_t), out=d[:, H : 2 * H])  # f
-        np.multiply(dc, i_t * (1 - g_t * g_t), out=d[:, 2 * H : 3 * H])  # g
-        np.multiply(dh, tanh_c * o_t * (1 - o_t), out=d[:, 3 * H :])  # o
-        dc = dc * f_t
-        dh = d @ W_h  # (N, 4H) @ (4H, H) -> (N, H)
+        da_i, da_f, da_g, da_o = d[:, :H], d[:, H : 2 * H], d[:, 2 * H : 3 * H], d[:, 3 * H :]
+        tanh_c = tanh_cs[t]
+        dh += dhs_tm[t]  # from the output at step t and from step t + 1
+        # dC_t += dh_t * o_t * (1 - tanh²(C_t))
+        np.multiply(tanh_c, tanh_c, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        tmp *= o_t
+        tmp *= dh
+        dc += tmp
+        # da_o = dh_t * tanh(C_t) * o_t (1 - o_t)
+        np.subtract(1, o_t, out=tmp)
+        tmp *= o_t
+        np.multiply(dh, tanh_c, out=da_o)
+        da_o *= tmp
+        # da_i = dC_t * C̃_t * i_t (1 - i_t)
+        np.subtract(1, i_t, out=tmp)
+        tmp *= i_t
+        tmp *= g_t
+        np.multiply(dc, tmp, out=da_i)
+        # da_f = dC_t * C_{t-1} * f_t (1 - f_t)
+        np.subtract(1, f_t, out=tmp)
+        tmp *= f_t
+        tmp *= cs[t]
+        np.multiply(dc, tmp, out=da_f)
+        # da_g = dC_t * i_t * (1 - C̃_t²)
+        np.multiply(g_t, g_t, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        tmp *= i_t
+        np.multiply(dc, tmp, out=da_g)
+        dc *= f_t  # dC_{t-1} = dC_t * f_t
+        np.matmul(d, W_h, out=dh)  # dh_{t-1}: (N, 4H) @ (4H, H) -> (N, H)
     da2 = da.reshape(T * N, 4 * H)
     dW = np.empty_like(W)
     dW[:, :H] = da2.T @ hs[:T].reshape(T * N, H)  # recurrent part, all steps in one product
