@@ -19,6 +19,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@echo "$(REQ_SUM)" > $(STAMP)
 
+.PHONY: book test lint release autograde feedback grades bench bench-autograde clean
+
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The site is built: open $(CURDIR)/_build/html/index.html"
