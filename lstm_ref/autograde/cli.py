@@ -364,20 +364,12 @@ class Grader:
             mine = [(c, cell) for c, cell, names in tests if call.name in names]
             passed = [(c, cell) for c, cell in mine if _passed(cell)]
             if verdict.wrong and mine and len(passed) == len(mine):
-                for _c, cell in passed:
-                    text = (
-                        f"this test passed in the notebook, but when the grader ran {call.name} "
-                        f"again in a fresh sandbox on new inputs, {verdict.wrong}. The pass is "
-                        "not trusted"
-                    )
-                    cell.outputs = [
-                        nbformat.v4.new_output(
-                            "error",
-                            ename="GradingIntegrityError",
-                            evalue=text,
-                            traceback=[f"GradingIntegrityError: {text}"],
-                        )
-                    ]
+                _fail_passes(
+                    passed,
+                    f"this test passed in the notebook, but when the grader ran {call.name} "
+                    f"again in a fresh sandbox on new inputs, {verdict.wrong}. The pass is "
+                    "not trusted",
+                )
                 out.flags.append(
                     f"{call.name}: every test of it passed in the notebook, but recomputed "
                     f"outside the student's kernel, {verdict.wrong}; those tests were failed"
@@ -386,19 +378,11 @@ class Grader:
                 # The notebook's own cells stopped the fresh process before the check could
                 # run: a notebook whose tests all passed has no honest reason to do that.
                 why = run.failure or "the process stopped"
-                for _c, cell in passed:
-                    text = (
-                        f"this test passed in the notebook, but the grader could not run "
-                        f"{call.name} again in a fresh sandbox ({why}). The pass is not trusted"
-                    )
-                    cell.outputs = [
-                        nbformat.v4.new_output(
-                            "error",
-                            ename="GradingIntegrityError",
-                            evalue=text,
-                            traceback=[f"GradingIntegrityError: {text}"],
-                        )
-                    ]
+                _fail_passes(
+                    passed,
+                    f"this test passed in the notebook, but the grader could not run "
+                    f"{call.name} again in a fresh sandbox ({why}). The pass is not trusted",
+                )
                 out.flags.append(
                     f"{call.name}: its tests passed, but the notebook's cells stopped the fresh "
                     f"sandbox that checks it ({why}); those tests were failed"
@@ -447,6 +431,19 @@ def _names(source: str) -> set[str]:
         return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
     except SyntaxError:
         return set()
+
+
+def _fail_passes(passed: list, text: str) -> None:
+    """Replace the outputs of passed test cells with a GradingIntegrityError saying why."""
+    for _c, cell in passed:
+        cell.outputs = [
+            nbformat.v4.new_output(
+                "error",
+                ename="GradingIntegrityError",
+                evalue=text,
+                traceback=[f"GradingIntegrityError: {text}"],
+            )
+        ]
 
 
 def _passed(cell) -> bool:
