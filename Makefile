@@ -37,9 +37,9 @@ release: $(STAMP)
 
 # Every submission under submitted/, in parallel, each in a bubblewrap sandbox, into nbgrader's
 # gradebook and autograded/. Options: make autograde AUTOGRADE_ARGS="--jobs 4 --timeout 120"
-# (python -m lstm_ref.autograde --help lists them).
+# (python -m lstm_course.autograde --help lists them).
 autograde: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m lstm_ref.autograde --course-dir $(CURDIR) $(AUTOGRADE_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m lstm_course.autograde --course-dir $(CURDIR) $(AUTOGRADE_ARGS)
 
 feedback: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_feedback '*' --force

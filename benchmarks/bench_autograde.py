@@ -1,11 +1,11 @@
-"""Grading 40 submissions: `python -m lstm_ref.autograde` (sandboxed, parallel) vs serial nbgrader.
+"""Grading 40 submissions: `python -m lstm_course.autograde` (sandboxed, parallel) vs serial nbgrader.
 
 Both graders get the same 40 submissions of one assignment (default ex02_forget_gate), each in
 its own temporary copy of the course (own gradebook): 24 correct, 8 wrong in the first function,
 8 handed back blank. The command lines are the ones an instructor runs:
 
     nbgrader autograde <assignment> --force                       (serial, no sandbox)
-    python -m lstm_ref.autograde --assignment <assignment> --force  (sandbox on, --jobs = cores)
+    python -m lstm_course.autograde --assignment <assignment> --force  (sandbox on, --jobs = cores)
 
 Ours runs before and after nbgrader and the slower of its two runs counts, since the machine
 may be shared. The scores of both are compared submission by submission (they must agree), and the times,
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         ours_cmd = [
             sys.executable,
             "-m",
-            "lstm_ref.autograde",
+            "lstm_course.autograde",
             "--course-dir",
             str(ours_dir),
             "--assignment",
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"{args.n} submissions of {args.assignment} on {os.cpu_count()} cores")
     print(
-        f"  python -m lstm_ref.autograde (sandbox, {args.jobs} jobs): {t_ours:7.1f} s "
+        f"  python -m lstm_course.autograde (sandbox, {args.jobs} jobs): {t_ours:7.1f} s "
         f"(slower of {t_first:.1f} s before and {t_second:.1f} s after nbgrader)"
     )
     print(f"  nbgrader autograde (serial):                     {t_nbgrader:7.1f} s")

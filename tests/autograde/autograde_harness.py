@@ -3,7 +3,7 @@
 The session fixture ``graded`` copies nbgrader_config.py and one real assignment
 (ex02_forget_gate) into a temporary folder, releases it with nbgrader (which creates the
 gradebook), writes every case of tests/autograde/corpus/cases.py as a submission, hashes the
-course directory, runs ``python -m lstm_ref.autograde`` on it (two jobs, short limits), and hashes
+course directory, runs ``python -m lstm_course.autograde`` on it (two jobs, short limits), and hashes
 it again. A TCP server on the host's loopback stands in for the instructor's network services.
 """
 
@@ -48,7 +48,7 @@ def env() -> dict:
 def autograde(course: Path, *args: str, environ: dict | None = None, timeout: float = 600):
     """Run the real command line on a course; return the CompletedProcess."""
     return subprocess.run(
-        [sys.executable, "-m", "lstm_ref.autograde", "--course-dir", str(course), *args],
+        [sys.executable, "-m", "lstm_course.autograde", "--course-dir", str(course), *args],
         capture_output=True,
         text=True,
         env=environ or env(),

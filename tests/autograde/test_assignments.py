@@ -2,7 +2,7 @@
 
 The instructor's notebook (solutions, visible and hidden tests) and the released notebook,
 unchanged, are submitted for every assignment in solutions/, in a temporary copy of the course,
-and graded by ``python -m lstm_ref.autograde``. The grader's guards and its outside check must not
+and graded by ``python -m lstm_course.autograde``. The grader's guards and its outside check must not
 cost a correct submission anything, nor flag it, whatever the exercise does (PyTorch, training).
 """
 

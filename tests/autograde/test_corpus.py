@@ -1,4 +1,4 @@
-"""Every case of the corpus, graded end to end by ``python -m lstm_ref.autograde``.
+"""Every case of the corpus, graded end to end by ``python -m lstm_course.autograde``.
 
 Each case states the score it must get (full, zero, partial, or relative to the honest wrong
 submission ``wrong``), the reason the summary must give when it did not run to the end, whether

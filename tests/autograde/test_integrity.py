@@ -166,7 +166,13 @@ def test_works_from_a_virtual_environment_reached_through_a_link(copy_course, tm
     link.symlink_to(Path(sys.prefix))
     summary = tmp_path / "summary.json"
     proc = subprocess.run(
-        [str(link / "bin" / "python"), "-m", "lstm_ref.autograde", "--course-dir", str(copy_course)]
+        [
+            str(link / "bin" / "python"),
+            "-m",
+            "lstm_course.autograde",
+            "--course-dir",
+            str(copy_course),
+        ]
         + ["--force", "--student", "corpus-solved", "--summary", str(summary), "--quiet"],
         capture_output=True,
         text=True,

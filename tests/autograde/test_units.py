@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from lstm_ref.autograde import oracle
-from lstm_ref.autograde.notebook import (
+from lstm_course.autograde import oracle
+from lstm_course.autograde.notebook import (
     Template,
     load_submission,
     reference_use,

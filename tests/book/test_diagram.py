@@ -1,4 +1,4 @@
-"""lstm_ref.diagram: the figures the chapters share draw what they are asked to, and say why not."""
+"""lstm_course.figures: the figures the chapters share draw what they are asked to, and say why not."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from lstm_ref import diagram  # noqa: E402
+from lstm_course import figures  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -24,31 +24,31 @@ def _text_colors(ax) -> dict[str, str]:
     return {t.get_text(): to_hex(t.get_color()) for t in ax.texts}
 
 
-@pytest.mark.parametrize("part", sorted(diagram.LSTM_PARTS))
+@pytest.mark.parametrize("part", sorted(figures.LSTM_PARTS))
 def test_lstm_cell_highlights_each_part(part):
     """Check that every named part can be highlighted and that something is drawn in colour."""
-    ax = diagram.draw_lstm_cell(highlight=part)
+    ax = figures.draw_lstm_cell(highlight=part)
     colours = {to_hex(p.get_edgecolor()) for p in ax.patches}
-    assert diagram.ON in colours, f"highlight={part!r} drew nothing in the highlight colour"
-    assert diagram.OFF in colours, f"highlight={part!r} left nothing grey"
+    assert figures.ON in colours, f"highlight={part!r} drew nothing in the highlight colour"
+    assert figures.OFF in colours, f"highlight={part!r} left nothing grey"
 
 
 def test_forget_highlight_colours_f_t_but_not_o_t():
     """Check that highlighting the forget gate colours its label f_t and greys o_t."""
-    colors = _text_colors(diagram.draw_lstm_cell(highlight="forget"))
-    assert colors["$f_t$"] == diagram.ON
-    assert colors["$o_t$"] == diagram.OFF
+    colors = _text_colors(figures.draw_lstm_cell(highlight="forget"))
+    assert colors["$f_t$"] == figures.ON
+    assert colors["$o_t$"] == figures.OFF
 
 
 def test_no_highlight_draws_everything_in_normal_colours():
     """Check that without a highlight nothing is greyed out."""
-    ax = diagram.draw_lstm_cell()
-    assert diagram.OFF not in set(_text_colors(ax).values())
+    ax = figures.draw_lstm_cell()
+    assert figures.OFF not in set(_text_colors(ax).values())
 
 
 def test_udacity_names_are_drawn():
     """Check that names='udacity' adds the four Udacity gate names."""
-    texts = _text_colors(diagram.draw_lstm_cell(names="udacity"))
+    texts = _text_colors(figures.draw_lstm_cell(names="udacity"))
     for name in ("forget gate", "learn gate", "remember gate", "use gate"):
         assert name in texts
 
@@ -64,42 +64,42 @@ def test_udacity_names_are_drawn():
 def test_lstm_cell_rejects_bad_arguments(kwargs, message):
     """Check that a misspelt part or naming scheme is named in the error."""
     with pytest.raises(ValueError, match=message):
-        diagram.draw_lstm_cell(**kwargs)
+        figures.draw_lstm_cell(**kwargs)
 
 
 def test_rnn_cell_and_unrolled_draw():
     """Check the RNN cell and the unrolled chain: labels present, bad arguments refused."""
-    ax = diagram.draw_rnn_cell(highlight="tanh")
+    ax = figures.draw_rnn_cell(highlight="tanh")
     assert "$h_t$" in _text_colors(ax)
-    ax = diagram.draw_unrolled(4, labels=["a", "b", "c", "d"])
+    ax = figures.draw_unrolled(4, labels=["a", "b", "c", "d"])
     texts = _text_colors(ax)
     assert {"a", "b", "c", "d", "linear"} <= set(texts)
     assert sum(t == "LSTM" for t in (t.get_text() for t in ax.texts)) == 4
     with pytest.raises(ValueError, match="labels has 2 entries, expected T = 3"):
-        diagram.draw_unrolled(3, labels=["a", "b"])
+        figures.draw_unrolled(3, labels=["a", "b"])
     with pytest.raises(ValueError, match="T must be at least 1"):
-        diagram.draw_unrolled(0)
+        figures.draw_unrolled(0)
 
 
 def test_show_vectors_writes_every_value_and_outlines_highlight():
     """Check that show_vectors prints each number and outlines exactly the highlighted column."""
     rows = [("C", [1.0, 2.0, -0.5]), ("f", [0.9, 0.01, 0.8])]
-    ax = diagram.show_vectors(rows, highlight=[1])
+    ax = figures.show_vectors(rows, highlight=[1])
     texts = [t.get_text() for t in ax.texts]
     for value in ("1.00", "2.00", "-0.50", "0.90", "0.01", "0.80"):
         assert value in texts
-    outlined = [p for p in ax.patches if to_hex(p.get_edgecolor()) == diagram.ON]
+    outlined = [p for p in ax.patches if to_hex(p.get_edgecolor()) == figures.ON]
     assert len(outlined) == 2  # one box per row in column 1
     with pytest.raises(ValueError, match="same length"):
-        diagram.show_vectors([("a", [1.0]), ("b", [1.0, 2.0])])
+        figures.show_vectors([("a", [1.0]), ("b", [1.0, 2.0])])
 
 
 def test_plot_over_time_shows_t_by_h_and_refuses_3d():
     """Check that a (T, H) array is drawn with time along x and units along y."""
     values = np.arange(12.0).reshape(6, 2)  # T = 6, H = 2
-    ax = diagram.plot_over_time(values, colorbar=False)
+    ax = figures.plot_over_time(values, colorbar=False)
     image = ax.images[0].get_array()
     assert image.shape == (2, 6)
     np.testing.assert_array_equal(image, values.T)
     with pytest.raises(ValueError, match=r"expected \(T, H\)"):
-        diagram.plot_over_time(np.zeros((2, 3, 4)))
+        figures.plot_over_time(np.zeros((2, 3, 4)))

@@ -1,4 +1,4 @@
-"""lstm_ref.grading: the comparisons and diagnoses every graded cell relies on."""
+"""lstm_course.grading: the comparisons and diagnoses every graded cell relies on."""
 
 import sys
 import warnings
@@ -6,7 +6,8 @@ import warnings
 import numpy as np
 import pytest
 
-from lstm_ref import grading, np_ref
+from lstm_course import grading
+from lstm_ref import np_ref
 from lstm_ref.params import init_params
 
 N, D, H = 2, 4, 5
@@ -218,7 +219,7 @@ def test_grading_does_not_import_torch():
     import subprocess
 
     code = (
-        "import sys, lstm_ref.grading, lstm_ref.np_ref, lstm_ref.params, lstm_ref.data; "
+        "import sys, lstm_course.grading, lstm_ref.np_ref, lstm_ref.params, lstm_ref.data; "
         "print('torch' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -230,7 +231,7 @@ def test_grading_does_not_import_torch():
 
 
 def test_lstm_cell_backward_baseline_matches_the_reference():
-    from lstm_ref.grading import _lstm_cell_backward
+    from lstm_course.grading import _lstm_cell_backward
 
     x, h, c = grading.random_arrays(11, (N, D), (N, H), (N, H))
     dh, dc = grading.random_arrays(12, (N, H), (N, H))

@@ -18,7 +18,7 @@ its score.
 To try the corpus on a course by hand:
 
     python tests/autograde/corpus/cases.py --course-dir . --assignment ex02_forget_gate
-    python -m lstm_ref.autograde --student corpus-solved ...   (or make autograde)
+    python -m lstm_course.autograde --student corpus-solved ...   (or make autograde)
 """
 
 from __future__ import annotations
@@ -405,7 +405,8 @@ np.abs = lambda x: np.zeros_like(np.asarray(x, dtype=float))
 np.max = lambda *a, **k: 0.0"""
 
 LSTM_REF_PATCH = """import lstm_ref
-from lstm_ref import grading, np_ref
+from lstm_course import grading
+from lstm_ref import np_ref
 grading.compare = lambda *a, **k: None
 grading.assert_no_warnings = lambda *a, **k: None
 for _name in dir(np_ref):
@@ -432,28 +433,28 @@ REBIND_NAMES = """class _FakeNumpy:
 np = _FakeNumpy()"""
 
 SYS_MODULES = """import sys, types
-fake = types.ModuleType('lstm_ref.grading')
+fake = types.ModuleType('lstm_course.grading')
 fake.compare = lambda *a, **k: None
 fake.run = lambda fn, *a, **k: fn(*a, **k)
 fake.run_with_warnings = lambda fn, *a, **k: (fn(*a, **k), [])
 fake.assert_no_warnings = lambda *a, **k: None
-fake.random_arrays = sys.modules['lstm_ref.grading'].random_arrays
+fake.random_arrays = sys.modules['lstm_course.grading'].random_arrays
 fake.gate_mistakes = lambda *a, **k: {}
-sys.modules['lstm_ref.grading'] = fake
+sys.modules['lstm_course.grading'] = fake
 import lstm_ref
-lstm_ref.grading = fake"""
+lstm_course.grading = fake"""
 
-CODE_SWAP = """import lstm_ref.grading
+CODE_SWAP = """import lstm_course.grading
 def _ok(*a, **k):
     return None
-lstm_ref.grading.compare.__code__ = _ok.__code__
-lstm_ref.grading.assert_no_warnings.__code__ = _ok.__code__"""
+lstm_course.grading.compare.__code__ = _ok.__code__
+lstm_course.grading.assert_no_warnings.__code__ = _ok.__code__"""
 
 PATCH_DURING_TEST = """_inner_{name} = {name}
 def {name}(*args, **kwargs):
-    import numpy, lstm_ref.grading
+    import numpy, lstm_course.grading
     numpy.allclose = lambda *a, **k: True
-    lstm_ref.grading.compare = lambda *a, **k: None
+    lstm_course.grading.compare = lambda *a, **k: None
     return _inner_{name}(*args, **kwargs)"""
 
 
@@ -493,7 +494,7 @@ def case_attack_rebind_np(ctx):
 
 @case("baseline", flagged=True)
 def case_attack_sys_modules(ctx):
-    """sys.modules['lstm_ref.grading'] replaced by a module of no-ops."""
+    """sys.modules['lstm_course.grading'] replaced by a module of no-ops."""
     return {f"{ctx.notebook}.ipynb": dumps(insert_before_first_test(ctx.wrong(), SYS_MODULES))}
 
 

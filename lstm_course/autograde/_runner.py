@@ -1,6 +1,6 @@
 """Execute one notebook's code cells inside the sandbox and stream the outputs to the grader.
 
-Started by the grader as ``python -I -m lstm_ref.autograde._runner --result-fd N`` inside
+Started by the grader as ``python -I -m lstm_course.autograde._runner --result-fd N`` inside
 bubblewrap. It reads a job (JSON) from stdin before any student code runs: the code cells of the
 restored notebook, each with its kind (``student``, ``release`` or ``test``), the time limit per
 cell and the resource limits. It then sets the limits, drops root (when started as root), and runs
@@ -21,7 +21,7 @@ their clean state is what the guard remembers.
 
 With ``"mode": "oracle"`` in the job it runs the notebook's non-test cells only, then calls the
 answer functions on the grader's inputs and sends back their results as ``.npy`` arrays (see
-``lstm_ref.autograde.oracle``).
+``lstm_course.autograde.oracle``).
 """
 
 from __future__ import annotations
@@ -248,7 +248,7 @@ class _Guard:
             self.modules[name] = (mod, namespace, codes, classes, narrow)
 
     def remember_names(self, ns: dict, exclude: set[str]) -> None:
-        """Remember notebook names bound to protected modules (np, lstm_ref.grading, ...)."""
+        """Remember notebook names bound to protected modules (np, lstm_course.grading, ...)."""
         for key, value in list(ns.items()):
             if key in exclude or key.startswith("_") or key in self.names:
                 continue
@@ -402,7 +402,7 @@ def _preimport(roots: list[str], modules: set[str]) -> None:
 
     for name in sorted(modules):
         root = name.split(".")[0]
-        if root not in roots or name.startswith("lstm_ref.autograde"):
+        if root not in roots or name.startswith("lstm_course.autograde"):
             continue
         try:
             __import__(name)
@@ -638,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
 
         shutil.copytree(job["copy_from"], job["workdir"], symlinks=True, dirs_exist_ok=True)
         os.chdir(job["workdir"])
-    roots = list(job.get("protect", ["numpy", "lstm_ref", "math", "builtins"]))
+    roots = list(job.get("protect", ["numpy", "lstm_ref", "lstm_course", "math", "builtins"]))
     cells = job["cells"]
     modules = _imported_modules([c["source"] for c in cells])
     if any(m == "torch" or m.startswith(("torch.", "lstm_ref.torch_ref")) for m in modules):

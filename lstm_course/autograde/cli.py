@@ -1,4 +1,4 @@
-"""``python -m lstm_ref.autograde``: grade every submission, in parallel, each in a sandbox.
+"""``python -m lstm_course.autograde``: grade every submission, in parallel, each in a sandbox.
 
 Workers (threads, one per job slot) copy a submission to a private scratch folder, read and
 restore its notebooks and run them in bubblewrap; only the main thread touches the gradebook and
@@ -28,8 +28,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_markdown_cell
 
-from lstm_ref.autograde import oracle
-from lstm_ref.autograde.notebook import (
+from lstm_course.autograde import oracle
+from lstm_course.autograde.notebook import (
     Template,
     defined_names,
     load_submission,
@@ -38,7 +38,7 @@ from lstm_ref.autograde.notebook import (
     restore,
     unrun_notebook,
 )
-from lstm_ref.autograde.sandbox import HOME, Limits, Sandbox, SandboxUnavailable
+from lstm_course.autograde.sandbox import HOME, Limits, Sandbox, SandboxUnavailable
 
 MAX_EXTRA_FILE = 20 * 2**20  # larger extra files are not copied into autograded/
 SUMMARY_NAME = "autograde_summary.json"
@@ -612,7 +612,7 @@ def find_submissions(
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m lstm_ref.autograde",
+        prog="python -m lstm_course.autograde",
         description="Grade every submission under submitted/ in parallel, each in a sandbox, "
         "into nbgrader's gradebook and autograded/.",
     )

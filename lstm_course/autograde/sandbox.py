@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import lstm_course
 import lstm_ref
 
 HOME = "/home/student"
@@ -93,9 +94,10 @@ def _python_dirs() -> list[Path]:
     # pyvenv.cfg is looked for) and as they really are.
     dirs = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
     dirs += [Path(os.path.abspath(p)) for p in (sys.prefix, sys.base_prefix)]
-    pkg = Path(lstm_ref.__file__).resolve().parent
-    if not any(pkg.is_relative_to(d) for d in dirs):
-        dirs.append(pkg)
+    for package in (lstm_ref, lstm_course):
+        pkg = Path(package.__file__).resolve().parent
+        if not any(pkg.is_relative_to(d) for d in dirs):
+            dirs.append(pkg)
     exe = Path(sys.executable)
     real = exe.resolve()
     for d in (exe.parent, real.parent.parent):
@@ -198,7 +200,14 @@ class Sandbox:
         return env
 
     def command(self, scratch: Path, workdir: str, etc_dir: Path, fd: int) -> list[str]:
-        runner = [sys.executable, "-I", "-m", "lstm_ref.autograde._runner", "--result-fd", str(fd)]
+        runner = [
+            sys.executable,
+            "-I",
+            "-m",
+            "lstm_course.autograde._runner",
+            "--result-fd",
+            str(fd),
+        ]
         if not self.enabled:
             return runner
         return [*self._bwrap_args(scratch, workdir, etc_dir), "--", *runner]
