@@ -231,7 +231,7 @@ def test_grading_does_not_import_torch():
 
 
 def test_lstm_cell_backward_baseline_matches_the_reference():
-    from lstm_course.grading import _lstm_cell_backward
+    from lstm_course.grading.planted import _lstm_cell_backward
 
     x, h, c = grading.random_arrays(11, (N, D), (N, H), (N, H))
     dh, dc = grading.random_arrays(12, (N, H), (N, H))

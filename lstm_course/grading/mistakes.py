@@ -1,0 +1,144 @@
+"""The classic mistakes, by name: the sentences a failed check shows after "Likely mistake:".
+
+A key of :data:`MISTAKES` names one mistake; ``lstm_course.grading.planted`` recomputes each one on
+the same inputs as a test, so that :func:`lstm_course.grading.compare` can name the one a student
+made. A key may carry a detail after a colon ("gate_order:you stacked them f, i, g, o"), shown in
+brackets after the sentence.
+"""
+
+from __future__ import annotations
+
+# The classic mistakes, by name. Each sentence completes "Likely mistake: ...".
+MISTAKES: dict[str, str] = {
+    "order_xh": (
+        "[x_t, h_prev] instead of [h_prev, x_t]: the course concatenates the hidden state first, "
+        "so W[:, :H] multiplies h_prev and W[:, H:] multiplies x_t"
+    ),
+    "tanh_for_sigmoid": "tanh where a sigmoid belongs: a gate is σ(...), between 0 and 1",
+    "sigmoid_for_tanh": (
+        "a sigmoid where tanh belongs: the candidate (and the RNN's state) is tanh(...), "
+        "between -1 and 1"
+    ),
+    "no_activation": "the activation is missing: the pre-activation was returned as it is",
+    "no_bias": "the bias is missing: add b after the matrix product",
+    "bias_twice": "the bias is added twice",
+    "wrong_sign": "the sign is flipped: you computed σ(-a) = 1 - σ(a) instead of σ(a)",
+    "transposed_weight": (
+        "a transposed weight: W is (out, in) and acts on a row batch as z @ W.T "
+        "(in the backward pass, dz = da @ W and dW = da.T @ z)"
+    ),
+    "ignores_h": "h_prev is ignored: the gate must see [h_prev, x_t], not x_t alone",
+    "ignores_x": "x_t is ignored: the gate must see [h_prev, x_t], not h_prev alone",
+    "c_for_tanh_c": "c_t where tanh(c_t) belongs: h_t = o_t * tanh(c_t)",
+    "tanh_of_product": "tanh(o_t * c_t) instead of o_t * tanh(c_t): squash c_t first, then gate it",
+    "outputs_swapped": "h_t and c_t are returned in the wrong order: return (h_t, c_t)",
+    "swap_f_i": "f_t and i_t are swapped: C_t = f_t * C_{t-1} + i_t * C̃_t",
+    "no_forget": "the old memory is dropped: C_t = f_t * C_{t-1} + i_t * C̃_t keeps f_t * C_{t-1}",
+    "gate_order": (
+        "gates in the wrong order: PyTorch stacks the four gates as i, f, g, o "
+        "(input, forget, candidate, output) along the first axis"
+    ),
+    "one_bias": (
+        "one of the two biases is missing: PyTorch adds both bias_ih and bias_hh to every gate"
+    ),
+    "activation_on_head": (
+        "an activation on the linear head: y = W_y · h + b_y has none, a prediction can be any "
+        "number"
+    ),
+    "matmul_for_elementwise": "a matrix product where an element-wise product (*) belongs",
+    "one_minus_f": "(1 - f_t) where f_t belongs: f_t near 1 keeps the memory, near 0 forgets it",
+    "state_not_carried": (
+        "the state is not carried: each step must start from the previous step's state, "
+        "not from the initial one"
+    ),
+    "initial_state_ignored": "the initial state is ignored: the first step must start from h0, c0",
+    "missing_tanh_derivative": (
+        "the derivative of tanh is missing: multiply by 1 - h_t² before going back through W"
+    ),
+    "derivative_wrong_step": (
+        "the tanh derivative is taken at the wrong step: going back from h_t it is 1 - h_t², "
+        "the output of that step's tanh, not 1 - h_{t-1}²"
+    ),
+    "gru_update_swapped": (
+        "z_t and 1 - z_t are swapped: PyTorch's GRU keeps the old state where z_t is near 1, "
+        "h_t = (1 - z_t) * n_t + z_t * h_{t-1}"
+    ),
+    "gru_reset_inside": (
+        "the reset gate is applied before W_hn: PyTorch computes r_t * (W_hn h_{t-1} + b_hn), "
+        "not W_hn (r_t * h_{t-1})"
+    ),
+    "gru_bias_outside_reset": (
+        "b_hn is outside the reset gate: PyTorch computes r_t * (W_hn h_{t-1} + b_hn)"
+    ),
+    "peephole_o_uses_c_prev": (
+        "the output gate peeks at C_{t-1}: it must see the new cell state C_t (f_t and i_t see "
+        "C_{t-1})"
+    ),
+    "peephole_missing": "a peephole term is missing: a gate's p * C is not added",
+    "bptt_no_dh_into_dc": (
+        "the path through h_t into C_t is missing: dC_t = dc_t + dh_t * o_t * (1 - tanh(C_t)²)"
+    ),
+    "tanh_derivative_of_c": "the derivative of tanh(C_t) is 1 - tanh(C_t)², not 1 - C_t²",
+    "sigmoid_derivative": "the derivative of a sigmoid gate s is s * (1 - s)",
+    "dc_prev_missing_f": "dC_{t-1} = dC_t * f_t: the forget gate scales the memory's gradient too",
+    "bptt_recurrent_grad_dropped": (
+        "the gradient coming back from step t + 1 is dropped: at step t the upstream gradient is "
+        "dhs[:, t] + the dh_prev that step t + 1 returned"
+    ),
+    "bptt_dc_not_carried": (
+        "the cell state's gradient is not carried back: dc_prev of step t is the dc_t of step t - 1"
+    ),
+    "bptt_params_not_summed": (
+        "the parameter gradients are overwritten: the same weights act at every step, so their "
+        "gradients add up over the steps"
+    ),
+    "central_difference_halved": (
+        "the centred difference divided by eps instead of 2 * eps (the result is twice too big)"
+    ),
+    "x_not_restored": "x is not restored: put each entry back after evaluating f around it",
+    "init_not_uniform": (
+        "the initialisation is not PyTorch's: nn.LSTMCell draws every parameter from "
+        "U(-1/√H, 1/√H), e.g. nn.init.uniform_(p, -bound, bound) with bound = 1 / math.sqrt(H)"
+    ),
+    "test_leak": (
+        "the test set leaks into training: compute the mean and std of the training part only, "
+        "then apply them to both parts"
+    ),
+    "test_own_stats": (
+        "the test part is scaled with its own statistics: use the training part's mean and std "
+        "for both parts"
+    ),
+    "target_in_window": (
+        "the target is the last value inside the window; it must be the value right after it, "
+        "series[k + window]"
+    ),
+    "first_step_output": (
+        "the prediction uses the first step's hidden state; the forecast comes from the last "
+        "step, out[:, -1]"
+    ),
+    "batch_first_missing": (
+        "the batch was read as time: nn.LSTM expects (T, N, D) unless it is built with "
+        "batch_first=True"
+    ),
+    "no_zero_grad": (
+        "the gradients accumulate across epochs: call optimizer.zero_grad() before loss.backward()"
+    ),
+    "loss_sum": "the loss is summed, not averaged: the MSE is the mean of the squared errors",
+    "rmse_without_sqrt": "the square root is missing: RMSE = sqrt(mean((y_hat - y)²))",
+    "unstable_sigmoid": (
+        "an unstable sigmoid: np.exp overflowed. Compute exp only of -|z| (never of a large "
+        "positive number) and pick the formula by the sign of z"
+    ),
+    "forward_difference": (
+        "a one-sided difference (f(x + eps) - f(x)) / eps: use the centred difference "
+        "(f(x + eps) - f(x - eps)) / (2 * eps), whose error is eps² instead of eps"
+    ),
+}
+
+
+def describe(key: str) -> str:
+    """The sentence for a mistake key; "name:detail" keys add the detail in brackets."""
+    name, _, detail = key.partition(":")
+    if name in MISTAKES:
+        return MISTAKES[name] + (f" ({detail})" if detail else "")
+    return key

@@ -1,0 +1,410 @@
+"""The classic mistakes, recomputed: each function returns {mistake key: value with it planted}.
+
+A test cell computes these on its own inputs and passes them to ``compare(..., mistakes=...)``,
+which names the mistake whose value the student's answer matches (the keys are those of
+``lstm_course.grading.mistakes.MISTAKES``). Where the computation around a mistake is the
+reference's (a sequence loop around a correct cell, gates read from relabelled weights, the
+forward pass under a wrong backward), it is ``lstm_ref.np_ref``'s public functions; what is
+written here is the mistake itself.
+
+Letters: N batch, T steps, D input size, H hidden size. Every function accepts arrays (or
+tensors, where it says so) and computes in float64.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from lstm_course.grading.checks import as_array
+from lstm_ref import np_ref
+
+_ACTIVATIONS = {"sigmoid": np_ref.sigmoid, "tanh": np.tanh}
+
+
+def _float64(*values) -> list[np.ndarray]:
+    return [np.asarray(v, dtype=np.float64) for v in values]
+
+
+def _params64(params) -> dict[str, np.ndarray]:
+    return {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
+
+
+def _lstm_step(x_t, h_prev, c_prev, p) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's (h_t, c_t), without its cache."""
+    h_t, c_t, _ = np_ref.lstm_cell_forward(x_t, h_prev, c_prev, p)
+    return h_t, c_t
+
+
+# ---------------------------------------------------------------------------------------------
+# One gate, one LSTM cell, a sequence.
+
+
+def gate_mistakes(h_prev, x_t, W, b, activation: str = "sigmoid") -> dict[str, np.ndarray]:
+    """One gate act(W · [h_prev, x_t] + b) with each classic mistake planted, one at a time.
+
+    h_prev (N, H), x_t (N, D), W (H, H + D), b (H,); activation "sigmoid" (a gate) or "tanh"
+    (the candidate, the RNN's state).
+    """
+    h_prev, x_t, W, b = _float64(h_prev, x_t, W, b)
+    act = _ACTIVATIONS[activation]
+    other = "tanh" if activation == "sigmoid" else "sigmoid"
+    H = h_prev.shape[1]
+    z = np.concatenate([h_prev, x_t], axis=1)
+    a = z @ W.T + b
+    out = {
+        "order_xh": act(np.concatenate([x_t, h_prev], axis=1) @ W.T + b),
+        f"{other}_for_{activation}": _ACTIVATIONS[other](a),
+        "no_activation": a,
+        "no_bias": act(z @ W.T),
+        "bias_twice": act(a + b),
+        "ignores_h": act(x_t @ W[:, H:].T + b),
+        "ignores_x": act(h_prev @ W[:, :H].T + b),
+    }
+    if activation == "sigmoid":
+        out["wrong_sign"] = act(-a)
+    return out
+
+
+def _lstm_cell(x_t, h_prev, c_prev, p, **mistake):
+    """The LSTM cell with one mistake planted (a keyword flag); returns (h_t, c_t)."""
+    first, second = (x_t, h_prev) if mistake.get("order_xh") else (h_prev, x_t)
+    z = np.concatenate([first, second], axis=1)
+    bias = 0.0 if mistake.get("no_bias") else 1.0
+    gate = _ACTIVATIONS["tanh" if mistake.get("tanh_for_sigmoid") else "sigmoid"]
+    cand = _ACTIVATIONS["sigmoid" if mistake.get("sigmoid_for_tanh") else "tanh"]
+    f_t = gate(z @ p["W_f"].T + bias * p["b_f"])
+    i_t = gate(z @ p["W_i"].T + bias * p["b_i"])
+    c_tilde = cand(z @ p["W_c"].T + bias * p["b_c"])
+    o_t = gate(z @ p["W_o"].T + bias * p["b_o"])
+    if mistake.get("swap_f_i"):
+        f_t, i_t = i_t, f_t
+    if mistake.get("no_forget"):
+        c_t = i_t * c_tilde
+    elif mistake.get("one_minus_f"):
+        c_t = (1 - f_t) * c_prev + i_t * c_tilde
+    else:
+        c_t = f_t * c_prev + i_t * c_tilde
+    if mistake.get("c_for_tanh_c"):
+        h_t = o_t * c_t
+    elif mistake.get("tanh_of_product"):
+        h_t = np.tanh(o_t * c_t)
+    else:
+        h_t = o_t * np.tanh(c_t)
+    return h_t, c_t
+
+
+# Gate-order mistakes for a parameter dict: gate -> the gate whose weights were used for it.
+_GATE_WORDS = {"f": "the forget gate", "i": "the input gate", "c": "the candidate",
+               "o": "the output gate"}  # fmt: skip
+_LSTM_RELABELLINGS = {
+    **{
+        f"the weights of {_GATE_WORDS[a]} and {_GATE_WORDS[b]} swapped": {a: b, b: a}
+        for a, b in itertools.combinations("fico", 2)
+    },
+    **{
+        f"{_GATE_WORDS[a]} computed with the weights of {_GATE_WORDS[b]} (W_{b}, b_{b})": {a: b}
+        for a, b in itertools.permutations("fico", 2)
+    },
+    "the weights of f and i swapped, and of the candidate and o": {
+        "f": "i",
+        "i": "f",
+        "c": "o",
+        "o": "c",
+    },
+}
+
+
+def lstm_cell_mistakes(x_t, h_prev, c_prev, params) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The LSTM cell with each classic mistake planted: {mistake key: (h_t, c_t)}.
+
+    x_t (N, D), h_prev (N, H), c_prev (N, H), params with W_f, b_f, W_i, b_i, W_c, b_c, W_o, b_o.
+    Use :func:`~lstm_course.grading.pick` to take the h_t or the c_t of every variant.
+    """
+    x_t, h_prev, c_prev = _float64(x_t, h_prev, c_prev)
+    p = _params64(params)
+    flags = ("order_xh", "tanh_for_sigmoid", "sigmoid_for_tanh", "no_bias", "swap_f_i",
+             "no_forget", "one_minus_f", "c_for_tanh_c", "tanh_of_product")  # fmt: skip
+    out = {flag: _lstm_cell(x_t, h_prev, c_prev, p, **{flag: True}) for flag in flags}
+    out["outputs_swapped"] = _lstm_step(x_t, h_prev, c_prev, p)[::-1]
+    # Gates computed from another gate's weights (stacked or unpacked in the wrong order).
+    for detail, relabel in _LSTM_RELABELLINGS.items():
+        q = dict(p)
+        for gate, source in relabel.items():
+            q[f"W_{gate}"], q[f"b_{gate}"] = p[f"W_{source}"], p[f"b_{source}"]
+        out[f"gate_order:{detail}"] = _lstm_step(x_t, h_prev, c_prev, q)
+    return out
+
+
+def lstm_sequence_mistakes(x, params, h0, c0) -> dict[str, tuple[np.ndarray, ...]]:
+    """The LSTM over a sequence with each state-passing mistake planted: {key: (hs, h_T, c_T)}.
+
+    x (N, T, D); h0, c0 (N, H). Per-step mistakes (the cell itself) are diagnosed by
+    :func:`lstm_cell_mistakes`; these are the mistakes of the loop.
+    """
+    x, h0, c0 = _float64(x, h0, c0)
+    p = _params64(params)
+
+    def unroll(carry_h: bool, carry_c: bool, zeros: bool = False):
+        h, c = (np.zeros_like(h0), np.zeros_like(c0)) if zeros else (h0, c0)
+        hs = []
+        for t in range(x.shape[1]):
+            h_t, c_t = _lstm_step(x[:, t], h, c, p)
+            h, c = (h_t if carry_h else h), (c_t if carry_c else c)
+            hs.append(h_t)
+        return np.stack(hs, axis=1), h_t, c_t
+
+    return {
+        "state_not_carried": unroll(False, False),
+        "state_not_carried:c_t is not passed on, every step starts from c0": unroll(True, False),
+        "state_not_carried:h_t is not passed on, every step starts from h0": unroll(False, True),
+        "initial_state_ignored": unroll(True, True, zeros=True),
+    }
+
+
+def rnn_sequence_mistakes(x, W_h, b_h, h0) -> dict[str, np.ndarray]:
+    """The RNN over a sequence with the state-passing mistakes planted: {key: hs (N, T, H)}."""
+    x, W_h, b_h, h0 = _float64(x, W_h, b_h, h0)
+    p = {"W_h": W_h, "b_h": b_h}
+
+    def unroll(carry: bool, zeros: bool = False):
+        h = np.zeros_like(h0) if zeros else h0
+        hs = []
+        for t in range(x.shape[1]):
+            h_t, _ = np_ref.rnn_cell_forward(x[:, t], h, p)
+            h = h_t if carry else h
+            hs.append(h_t)
+        return np.stack(hs, axis=1)
+
+    return {"state_not_carried": unroll(False), "initial_state_ignored": unroll(True, True)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The other cells: GRU, peephole, PyTorch's stacked layout.
+
+
+def gru_cell_mistakes(x_t, h_prev, params) -> dict[str, np.ndarray]:
+    """One GRU step (PyTorch's equations) with each classic mistake planted: {key: h_t}."""
+    x_t, h_prev = _float64(x_t, h_prev)
+    p = _params64(params)
+    sigmoid = np_ref.sigmoid
+
+    def cell(mistake):
+        first, second = (x_t, h_prev) if mistake == "order_xh" else (h_prev, x_t)
+        hx = np.concatenate([first, second], axis=1)
+        gate = np.tanh if mistake == "tanh_for_sigmoid" else sigmoid
+        r_t = gate(hx @ p["W_r"].T + p["b_r"])
+        z_t = gate(hx @ p["W_z"].T + p["b_z"])
+        if mistake == "gru_reset_inside":
+            r_part = (r_t * h_prev) @ p["W_hn"].T + p["b_hn"]
+        elif mistake == "gru_bias_outside_reset":
+            r_part = r_t * (h_prev @ p["W_hn"].T) + p["b_hn"]
+        else:
+            r_part = r_t * (h_prev @ p["W_hn"].T + p["b_hn"])
+        act = sigmoid if mistake == "sigmoid_for_tanh" else np.tanh
+        n_t = act(x_t @ p["W_xn"].T + p["b_xn"] + r_part)
+        if mistake == "gru_update_swapped":
+            return z_t * n_t + (1 - z_t) * h_prev
+        return (1 - z_t) * n_t + z_t * h_prev
+
+    keys = ("order_xh", "tanh_for_sigmoid", "sigmoid_for_tanh", "gru_reset_inside",
+            "gru_bias_outside_reset", "gru_update_swapped")  # fmt: skip
+    return {key: cell(key) for key in keys}
+
+
+def peephole_cell_mistakes(x_t, h_prev, c_prev, params) -> dict[str, tuple[np.ndarray, ...]]:
+    """One peephole LSTM step with each classic mistake planted: {key: (h_t, c_t)}."""
+    x_t, h_prev, c_prev = _float64(x_t, h_prev, c_prev)
+    p = _params64(params)
+    sigmoid = np_ref.sigmoid
+
+    def cell(mistake, missing=""):
+        first, second = (x_t, h_prev) if mistake == "order_xh" else (h_prev, x_t)
+        hx = np.concatenate([first, second], axis=1)
+        peep = {g: (0.0 if g == missing else p[f"p_{g}"]) for g in "fio"}
+        f_t = sigmoid(hx @ p["W_f"].T + peep["f"] * c_prev + p["b_f"])
+        i_t = sigmoid(hx @ p["W_i"].T + peep["i"] * c_prev + p["b_i"])
+        c_tilde = np.tanh(hx @ p["W_c"].T + p["b_c"])
+        c_t = f_t * c_prev + i_t * c_tilde
+        seen = c_prev if mistake == "peephole_o_uses_c_prev" else c_t
+        o_t = sigmoid(hx @ p["W_o"].T + peep["o"] * seen + p["b_o"])
+        h_t = o_t * c_t if mistake == "c_for_tanh_c" else o_t * np.tanh(c_t)
+        return h_t, c_t
+
+    out = {key: cell(key) for key in ("order_xh", "peephole_o_uses_c_prev", "c_for_tanh_c")}
+    for gate in "fio":
+        out[f"peephole_missing:{_GATE_WORDS[gate]}'s p_{gate}"] = cell("", missing=gate)
+    return out
+
+
+def _from_torch(W_ih, W_hh, b_ih, b_hh, order: str = "ifgo") -> dict[str, np.ndarray]:
+    """nn.LSTMCell's weights as the course's params, its four blocks read in ``order``."""
+    W = np.concatenate([W_hh, W_ih], axis=1)  # acts on [h, x]: (4H, H + D)
+    blocks_W = dict(zip(order, np.split(W, 4), strict=True))
+    blocks_b = dict(zip(order, np.split(b_ih + b_hh, 4), strict=True))
+    return np_ref.unstack_gates(
+        np.concatenate([blocks_W[g] for g in "ifgo"]), np.concatenate([blocks_b[g] for g in "ifgo"])
+    )
+
+
+def torch_lstm_cell_mistakes(x, h, c, state_dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """nn.LSTMCell's step with each classic mistake planted: {key: (h_t, c_t)}.
+
+    x (N, D), h and c (N, H) and the cell's state_dict (weight_ih (4H, D), weight_hh (4H, H),
+    bias_ih, bias_hh (4H,)); tensors or arrays. Covers the 23 wrong orders of reading the four
+    stacked gates, a missing bias, and the activation mistakes.
+    """
+    x, h, c = (as_array(v).astype(np.float64) for v in (x, h, c))
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    W_ih, W_hh, b_ih, b_hh = (as_array(state_dict[k]).astype(np.float64) for k in names)
+    out = {}
+    for order in itertools.permutations("ifgo"):
+        if order != tuple("ifgo"):
+            key = f"gate_order:you read the four blocks as {', '.join(order)}"
+            out[key] = _lstm_step(x, h, c, _from_torch(W_ih, W_hh, b_ih, b_hh, "".join(order)))
+    no_bias = np.zeros_like(b_ih)
+    out["one_bias:bias_ih is missing"] = _lstm_step(x, h, c, _from_torch(W_ih, W_hh, no_bias, b_hh))
+    out["one_bias:bias_hh is missing"] = _lstm_step(x, h, c, _from_torch(W_ih, W_hh, b_ih, no_bias))
+    p = _from_torch(W_ih, W_hh, b_ih, b_hh)
+    for mistake in ("tanh_for_sigmoid", "sigmoid_for_tanh", "c_for_tanh_c"):
+        out[mistake] = _lstm_cell(x, h, c, p, **{mistake: True})
+    return out
+
+
+def stacked_gate_order_mistakes(stacked, H: int, gates: str = "ifgo") -> dict[str, np.ndarray]:
+    """Every other order of the four H-row blocks of ``stacked`` (4H, ...) or (4H,).
+
+    Returned as {"gate_order:you stacked them f, i, g, o": ..., ...}, so a stacked weight or
+    bias built in the wrong order is recognised and the order used is named.
+    """
+    stacked = as_array(stacked)
+    blocks = {g: stacked[k * H : (k + 1) * H] for k, g in enumerate(gates)}
+    out = {}
+    for order in itertools.permutations(gates):
+        if "".join(order) != gates:
+            key = f"gate_order:you stacked them {', '.join(order)}"
+            out[key] = np.concatenate([blocks[g] for g in order], axis=0)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Backward passes: one step, and the loop of backpropagation through time.
+
+
+def rnn_state_gradient_mistakes(hs, h0, W_h, dh_T) -> dict[str, np.ndarray]:
+    """∂L/∂h_k for k = 0..T (an (N, T + 1, H) array) when L depends on h_T alone, with the
+    classic backpropagation mistakes planted. hs (N, T, H) holds h_1..h_T; W_h (H, H + D)."""
+    hs, h0, W_h, dh_T = _float64(hs, h0, W_h, dh_T)
+    N, T, H = hs.shape
+    states = np.concatenate([h0[:, None], hs], axis=1)  # h_0..h_T
+    W_hh = W_h[:, :H]
+
+    def back(derivative_at: int | None, W):
+        grads = np.zeros((N, T + 1, H))
+        grads[:, T] = dh_T
+        for k in range(T, 0, -1):
+            da = (
+                grads[:, k]
+                if derivative_at is None
+                else grads[:, k] * (1 - states[:, k + derivative_at] ** 2)
+            )
+            grads[:, k - 1] = da @ W
+        return grads
+
+    return {
+        "missing_tanh_derivative": back(None, W_hh),
+        "derivative_wrong_step": back(-1, W_hh),
+        "transposed_weight": back(0, W_hh.T),
+        "order_xh": back(0, W_h[:, -H:]),  # the last H columns: W_h[:, D:], not W_h[:, :H]
+    }
+
+
+def _lstm_cell_backward(dh_t, dc_t, x_t, h_prev, c_prev, p, mistake=""):
+    """The LSTM cell's backward pass with at most one mistake planted; returns a dict with dx_t,
+    dh_prev, dc_prev and dW_*, db_* for every gate. The forward pass is the reference's."""
+    H = h_prev.shape[1]
+    z = np.concatenate([h_prev, x_t], axis=1)
+    f_t = np_ref.forget_gate(h_prev, x_t, p["W_f"], p["b_f"])
+    i_t = np_ref.input_gate(h_prev, x_t, p["W_i"], p["b_i"])
+    c_tilde = np_ref.candidate(h_prev, x_t, p["W_c"], p["b_c"])
+    o_t = np_ref.output_gate(h_prev, x_t, p["W_o"], p["b_o"])
+    c_t = np_ref.cell_update(f_t, c_prev, i_t, c_tilde)
+    tanh_c = np.tanh(c_t)
+    do_t = dh_t * tanh_c
+    if mistake == "bptt_no_dh_into_dc":
+        dc = dc_t
+    elif mistake == "tanh_derivative_of_c":
+        dc = dc_t + dh_t * o_t * (1 - c_t**2)
+    else:
+        dc = dc_t + dh_t * o_t * (1 - tanh_c**2)
+    gates = {"f": (dc * c_prev, f_t), "i": (dc * c_tilde, i_t), "o": (do_t, o_t)}
+    da = {}
+    for gate, (d_out, s) in gates.items():
+        planted = mistake in (f"sigmoid_derivative:{gate}", "sigmoid_derivative:all")
+        da[gate] = d_out * s if planted else d_out * s * (1 - s)
+    da["c"] = dc * i_t * (1 - c_tilde**2)
+    out = {"dc_prev": dc if mistake == "dc_prev_missing_f" else dc * f_t}
+    dz = np.zeros_like(z)
+    for gate in "fico":
+        dW = z.T @ da[gate] if mistake == "transposed_weight" else da[gate].T @ z
+        out[f"dW_{gate}"], out[f"db_{gate}"] = dW, da[gate].sum(axis=0)
+        dz += da[gate] @ p[f"W_{gate}"]
+    if mistake == "order_xh":
+        D = x_t.shape[1]
+        out["dx_t"], out["dh_prev"] = dz[:, :D], dz[:, D:]
+    else:
+        out["dh_prev"], out["dx_t"] = dz[:, :H], dz[:, H:]
+    return out
+
+
+def lstm_cell_backward_mistakes(dh_t, dc_t, x_t, h_prev, c_prev, params) -> dict[str, dict]:
+    """The LSTM cell's gradients with each classic backward-pass mistake planted:
+    {key: {"dx_t": ..., "dh_prev": ..., "dc_prev": ..., "dW_f": ..., "db_f": ..., ...}}.
+    Use :func:`~lstm_course.grading.pick` with a quantity's name, e.g.
+    ``pick(variants, "dh_prev")``."""
+    args = _float64(dh_t, dc_t, x_t, h_prev, c_prev)
+    p = _params64(params)
+    keys = ["bptt_no_dh_into_dc", "tanh_derivative_of_c", "dc_prev_missing_f",
+            "transposed_weight", "order_xh"]  # fmt: skip
+    out = {key: _lstm_cell_backward(*args, p, key) for key in keys}
+    for gate in "fio":
+        out[f"sigmoid_derivative:in {_GATE_WORDS[gate]}"] = _lstm_cell_backward(
+            *args, p, f"sigmoid_derivative:{gate}"
+        )
+    out["sigmoid_derivative:in every gate"] = _lstm_cell_backward(
+        *args, p, "sigmoid_derivative:all"
+    )
+    return out
+
+
+def lstm_backward_mistakes(dhs, x, params, h0, c0) -> dict[str, dict]:
+    """Backpropagation through time with each loop mistake planted:
+    {key: {"dx": (N, T, D), "dh0": ..., "dc0": ..., "dW_f": ..., ...}}. The loss's gradient is
+    ``dhs`` (N, T, H) with respect to every hidden state and zero for the final cell state.
+    Each step's forward and backward pass is the reference's; the mistakes are in the loop."""
+    dhs, x, h0, c0 = _float64(dhs, x, h0, c0)
+    p = _params64(params)
+    T = x.shape[1]
+    caches, h, c = [], h0, c0
+    for t in range(T):
+        h, c, cache = np_ref.lstm_cell_forward(x[:, t], h, c, p)
+        caches.append(cache)
+
+    def back(mistake):
+        dh, dc = np.zeros_like(h0), np.zeros_like(c0)
+        total = {key: np.zeros_like(value) for key, value in p.items()}
+        dx = np.zeros_like(x)
+        for t in reversed(range(T)):
+            recurrent = mistake != "bptt_recurrent_grad_dropped"
+            upstream = dhs[:, t] + dh if recurrent else dhs[:, t]
+            dx[:, t], dh, dc, dparams = np_ref.lstm_cell_backward(upstream, dc, caches[t])
+            if mistake == "bptt_dc_not_carried":
+                dc = np.zeros_like(dc)
+            for key in total:
+                grad = dparams[key]
+                total[key] = grad if mistake == "bptt_params_not_summed" else total[key] + grad
+        return {"dx": dx, "dh0": dh, "dc0": dc, **{"d" + k: v for k, v in total.items()}}
+
+    keys = ("bptt_recurrent_grad_dropped", "bptt_dc_not_carried", "bptt_params_not_summed")
+    return {key: back(key) for key in keys}
