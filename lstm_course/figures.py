@@ -3,8 +3,11 @@
 ``draw_lstm_cell(highlight=...)`` draws the cell in the layout readers know from colah's blog:
 the cell state C runs along the top, the hidden state h along the bottom, and four layers
 (σ, σ, tanh, σ) sit between them. ``highlight`` names the parts a chapter talks about; they are
-drawn in colour and everything else in grey. The other functions are small plotting helpers the
-chapters share (vectors as rows of numbered boxes, values over time as heat maps).
+drawn in colour and everything else in grey. ``backward=True`` draws the same graph run
+backwards (every arrow reversed, every label a gradient δ), for backpropagation through time;
+``draw_unrolled(backward=True)`` does the same for a whole sequence. The other functions are small
+plotting helpers the chapters share (vectors as rows of numbered boxes, values over time as heat
+maps).
 
 Importing this module imports matplotlib; ``import lstm_ref`` does not import it.
 """
@@ -20,6 +23,7 @@ from matplotlib.patches import Circle, Ellipse, FancyArrowPatch, FancyBboxPatch
 __all__ = [
     "LSTM_PARTS",
     "RNN_PARTS",
+    "UNROLLED_PARTS",
     "draw_lstm_cell",
     "draw_rnn_cell",
     "draw_unrolled",
@@ -38,13 +42,17 @@ LSTM_PARTS: dict[str, str] = {
     "cell_update": "C_t = f_t * C_{t-1} + i_t * C̃_t: the two × and the +",
     "output": "the output gate o_t, tanh(C_t) and the × that makes h_t",
 }
+UNROLLED_PARTS: dict[str, str] = {
+    "cell_state": "the cell-state line C_0 -> C_1 -> ... (backwards: the constant error carousel)",
+    "hidden_state": "the hidden-state line h_0 -> h_1 -> ... and the head",
+}
 RNN_PARTS: dict[str, str] = {
     "hidden_state": "h_{t-1} in, h_t out",
     "inputs": "x_t and the concatenation [h_{t-1}, x_t]",
     "tanh": "the one tanh layer",
 }
 
-# Udacity's names for the same parts (seed 002), shown when ``names="udacity"``.
+# Udacity's names for the same parts, shown when ``names="udacity"``.
 _UDACITY = {
     "forget": "forget gate",
     "learn": "learn gate",
@@ -76,10 +84,14 @@ def _check_highlight(highlight, allowed: dict[str, str]) -> set[str]:
 
 
 class _Painter:
-    """Draws lines, boxes and nodes, coloured by whether any of their tags is highlighted."""
+    """Draws lines, boxes and nodes, coloured by whether any of their tags is highlighted.
 
-    def __init__(self, ax, lit: set[str], any_lit: bool):
-        self.ax, self.lit, self.any_lit = ax, lit, any_lit
+    With ``backward=True`` every line is drawn from its end to its start, with an arrowhead on
+    each segment (gradients flow against the forward arrows), and every math label gets a δ.
+    """
+
+    def __init__(self, ax, lit: set[str], any_lit: bool, backward: bool = False):
+        self.ax, self.lit, self.any_lit, self.backward = ax, lit, any_lit, backward
 
     def on(self, tags: Iterable[str]) -> bool:
         return not self.any_lit or bool(self.lit & set(tags))
@@ -87,6 +99,8 @@ class _Painter:
     def line(self, pts, tags, arrow=True, lw=2.2):
         on = self.on(tags)
         color = (ON if self.any_lit else TEXT) if on else OFF
+        if self.backward:
+            pts, arrow = list(reversed(pts)), True
         xs, ys = zip(*pts, strict=True)
         if len(pts) > 2:
             self.ax.plot(xs[:-1], ys[:-1], color=color, lw=lw, solid_capstyle="round", zorder=1)
@@ -137,7 +151,9 @@ class _Painter:
         self.ax.add_patch(patch)
         self.ax.text(*xy, text, ha="center", va="center", fontsize=size, color=edge, zorder=4)
 
-    def label(self, xy, text, tags, size=13, **kw):
+    def label(self, xy, text, tags, size=13, delta=True, **kw):
+        if self.backward and delta and text.startswith("$"):
+            text = r"$\delta " + text[1:]  # the gradient of the loss with respect to it
         on = self.on(tags)
         color = (ON if self.any_lit else TEXT) if on else OFF
         kw.setdefault("ha", "center")
@@ -153,19 +169,29 @@ def _new_axes(ax, size):
     return ax
 
 
-def draw_lstm_cell(ax=None, highlight=None, names: str = "standard", title: str | None = None):
+def draw_lstm_cell(
+    ax=None,
+    highlight=None,
+    names: str = "standard",
+    title: str | None = None,
+    backward: bool = False,
+):
     """Draw one LSTM cell; ``highlight`` (a part name or a list of them) is drawn in colour.
 
     Parts: see ``LSTM_PARTS`` ("forget", "input", "candidate", "cell_update", "output",
     "cell_state", "hidden_state", "inputs", or "all"). With no highlight everything is drawn in
     the normal colours. ``names="udacity"`` adds Udacity's gate names (forget, learn, remember,
-    use) as captions. Returns the matplotlib Axes.
+    use) as captions. ``backward=True`` draws the backward graph: arrows reversed, δ labels (δX
+    is the loss's gradient with respect to X), the pre-activation gradients δa under the layers,
+    and the factor f_t that the cell-state gradient is multiplied by. Returns the matplotlib Axes.
     """
     lit = _check_highlight(highlight, LSTM_PARTS)
     if names not in ("standard", "udacity"):
         raise ValueError(f"names must be 'standard' or 'udacity', got {names!r}")
+    if backward and names != "standard":
+        raise ValueError("backward=True draws the standard names only, got names='udacity'")
     ax = _new_axes(ax, (7.4, 5.2))
-    p = _Painter(ax, lit, bool(lit))
+    p = _Painter(ax, lit, bool(lit), backward)
 
     # The cell's outline.
     ax.add_patch(
@@ -235,8 +261,17 @@ def draw_lstm_cell(ax=None, highlight=None, names: str = "standard", title: str 
     p.line([(xout, yG - 0.27), (xout, yH), (10.9, yH)], hout)
     p.label((10.9, yH + 0.38), r"$h_t$", hout, ha="right")
     p.line([(9.3, yH), (9.3, 6.9)], hout)
-    p.label((9.3, 7.15), r"$h_t$ (output)", hout)
+    p.label((9.3, 7.15), r"$h_t$ (from above)" if backward else r"$h_t$ (output)", hout)
     ax.add_patch(Circle((9.3, yH), 0.07, color=ON if lit & set(hout) else TEXT, zorder=2))
+
+    if backward:
+        # through each layer: δa = δ(output) times the layer's derivative, from its output
+        for x, tag, gate in ((xf, "forget", "f"), (xi, "input", "i"), (xc, "candidate", "c")):
+            p.label((x + 0.36, 1.62), rf"$a_{gate}$", (tag,), size=10)
+        p.label((xo + 0.36, 1.62), r"$a_o$", ("output",), size=10)
+        # the constant error carousel: one step back along C is a product with f_t, nothing else
+        carousel = ("cell_state", "cell_update", "forget")
+        p.label((xf - 0.95, yC - 0.4), r"$\times f_t$", carousel, size=11, delta=False)
 
     if names == "udacity":
         captions = {
@@ -302,20 +337,27 @@ def draw_unrolled(
     head: str | None = "linear",
     labels: Sequence[str] | None = None,
     title: str | None = None,
+    backward: bool = False,
+    highlight=None,
 ):
     """Draw a cell unrolled over T steps: the same cell (same weights) applied at each step.
 
     The top line carries C (for an LSTM), the bottom line h; ``head="linear"`` adds the linear
-    layer applied once, to the last h_T (seed 001's stock-price example). ``labels`` names the
-    inputs (default x_1 ... x_T). Returns the Axes.
+    layer applied once, to the last h_T (a many-to-one task such as a price forecast). ``labels``
+    names the inputs (default x_1 ... x_T). ``backward=True`` reverses every arrow and labels the
+    gradients (δh, δC, and the forget gate f that multiplies δC at each step back); ``highlight``
+    ("cell_state" or "hidden_state", see ``UNROLLED_PARTS``) colours one of the two lines.
+    Returns the Axes.
     """
     if T < 1:
         raise ValueError(f"T must be at least 1, got {T}")
     if labels is not None and len(labels) != T:
         raise ValueError(f"labels has {len(labels)} entries, expected T = {T}")
+    lit = _check_highlight(highlight, UNROLLED_PARTS)
     ax = _new_axes(ax, (1.6 * T + 3, 3.6))
-    p = _Painter(ax, set(), False)
+    p = _Painter(ax, lit, bool(lit), backward)
     lstm = cell.upper() in ("LSTM", "PEEPHOLE", "COUPLED")
+    cs, hs = ("cell_state",), ("hidden_state",)
     for t in range(T):
         x0 = 1.6 * t
         ax.add_patch(
@@ -331,21 +373,24 @@ def draw_unrolled(
         )
         ax.text(x0 + 0.7, 1.3, cell, ha="center", va="center", fontsize=9)
         name = labels[t] if labels is not None else f"$x_{{{t + 1}}}$"
-        p.line([(x0 + 0.7, -0.3), (x0 + 0.7, 0.6)], ())
-        ax.text(x0 + 0.7, -0.55, name, ha="center", va="center", fontsize=11)
+        p.line([(x0 + 0.7, -0.3), (x0 + 0.7, 0.6)], ("inputs",))
+        p.label((x0 + 0.7, -0.55), name, ("inputs",), size=11)
         if t < T - 1:
-            p.line([(x0 + 1.2, 0.95), (x0 + 1.8, 0.95)], ())
+            p.line([(x0 + 1.2, 0.95), (x0 + 1.8, 0.95)], hs)
             if lstm:
-                p.line([(x0 + 1.2, 1.65), (x0 + 1.8, 1.65)], ())
+                p.line([(x0 + 1.2, 1.65), (x0 + 1.8, 1.65)], cs)
+                if backward and labels is None:  # δC_{t+1} leaves step t+2 multiplied by f_{t+2}
+                    factor = rf"$\times f_{{{t + 2}}}$"
+                    p.label((x0 + 1.5, 1.95), factor, cs, size=9, delta=False)
     last = 1.6 * (T - 1)
-    ax.text(-0.25, 0.95, r"$h_0$", ha="right", va="center", fontsize=11)
-    p.line([(-0.2, 0.95), (0.2, 0.95)], ())
+    p.label((-0.25, 0.95), r"$h_0$", hs, size=11, ha="right")
+    p.line([(-0.2, 0.95), (0.2, 0.95)], hs)
     if lstm:
-        ax.text(-0.25, 1.65, r"$C_0$", ha="right", va="center", fontsize=11)
-        p.line([(-0.2, 1.65), (0.2, 1.65)], ())
+        p.label((-0.25, 1.65), r"$C_0$", cs, size=11, ha="right")
+        p.line([(-0.2, 1.65), (0.2, 1.65)], cs)
     if head:
-        p.line([(last + 0.7, 2.0), (last + 0.7, 2.8)], ())
-        ax.text(last + 0.88, 2.4, r"$h_T$", ha="left", va="center", fontsize=11)
+        p.line([(last + 0.7, 2.0), (last + 0.7, 2.8)], hs)
+        p.label((last + 0.88, 2.4), r"$h_T$", hs, size=11, ha="left")
         ax.add_patch(
             FancyBboxPatch(
                 (last + 0.2, 2.8),
@@ -358,8 +403,8 @@ def draw_unrolled(
             )
         )
         ax.text(last + 0.7, 3.1, head, ha="center", va="center", fontsize=9)
-        p.line([(last + 0.7, 3.4), (last + 0.7, 4.0)], ())
-        ax.text(last + 0.7, 4.25, r"$\hat{y}$", ha="center", va="center", fontsize=12)
+        p.line([(last + 0.7, 3.4), (last + 0.7, 4.0)], hs)
+        p.label((last + 0.7, 4.25), r"$L$" if backward else r"$\hat{y}$", hs, size=12, delta=False)
     ax.set_xlim(-1.0, 1.6 * T + 0.2)
     ax.set_ylim(-1.0, 4.6 if head else 2.4)
     if title:
