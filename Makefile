@@ -32,7 +32,7 @@ test: $(STAMP) lint
 	$(PY) -m pytest
 
 # Everything but the site build, the browser and the grading pipeline (the tests marked slow,
-# tests/conftest.py says which): about a minute.
+# tests/conftest.py says which): under a minute.
 test-fast: $(STAMP) lint
 	$(PY) -m pytest -m "not slow"
 
