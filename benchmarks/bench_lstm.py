@@ -92,7 +92,7 @@ from threadpoolctl import threadpool_info  # noqa: E402
 
 import lstm_ref.np_ref as npr  # noqa: E402
 import lstm_ref.torch_ref as tr  # noqa: E402
-from lstm_ref.torch_ref import fused  # noqa: E402
+from lstm_ref.torch_ref import speed as fused  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # Set on the course machines, they pick OpenBLAS's kernels and cache size by hand (`make bench`

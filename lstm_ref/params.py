@@ -1,8 +1,14 @@
-"""Parameters: seeded initialisation, and lossless conversion to and from PyTorch's modules.
+"""Parameters: seeded initialisation, and every conversion between layouts.
 
-PyTorch keeps the input and the hidden weights apart and stacks the gates:
-``weight_ih`` (G·H, D), ``weight_hh`` (G·H, H), ``bias_ih`` and ``bias_hh`` (G·H,), gates in the
-order i, f, g, o (LSTM) or r, z, n (GRU). Our weights act on [h_{t-1}, x_t], so
+Three layouts of the same numbers, for NumPy arrays and torch tensors alike:
+
+- ours, a dict per cell (``lstm_ref.specs.PARAM_SPECS``): ``W_f`` (H, H + D) acting on
+  [h_{t-1}, x_t], one bias ``b_f`` (H,), and so on;
+- stacked (``stack_gates``): the gates' weights in rows, W (G·H, H + D) and b (G·H,), in the order
+  of ``specs.GATE_ORDER`` (LSTM: i, f, c, o, PyTorch's i, f, g, o), what the fast paths use;
+- torch.nn's (``to_torch``, ``from_torch``, ``params_from_module``, ``load_params``): the input
+  and hidden weights apart and two biases, ``weight_ih`` (G·H, D), ``weight_hh`` (G·H, H),
+  ``bias_ih`` and ``bias_hh`` (G·H,); torch_ref's peephole modules add ``weight_peephole`` (3H,).
 
     W_f = [weight_hh_f | weight_ih_f]   (H, H + D)        b_f = bias_ih_f + bias_hh_f
 
@@ -12,7 +18,7 @@ puts it in ``bias_ih`` and zeros in ``bias_hh``: ours -> torch -> ours is exact,
 The GRU's new gate is the exception: r_t multiplies ``W_hn h + b_hn`` only, so ``b_xn`` and ``b_hn``
 stay apart, exactly as in PyTorch.
 
-Nothing here imports torch unless ``as_tensors=True`` is asked for.
+Nothing here imports torch unless tensors are given or ``as_tensors=True`` is asked for.
 """
 
 from __future__ import annotations
@@ -22,10 +28,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from lstm_ref._checks import ShapeChecker
-from lstm_ref.specs import GRU_GATES, LSTM_GATES, PARAM_SPECS
+from lstm_ref._checks import ShapeChecker, TensorChecker, is_tensor
+from lstm_ref.specs import GATE_ORDER, PARAM_SPECS, PEEPHOLE_ORDER, TORCH_CELLS
 
-TORCH_CELLS = ("rnn", "lstm", "gru")
+CELLS = tuple(GATE_ORDER)
 
 
 def init_params(cell: str, D: int, H: int, seed: int = 0, dtype=np.float64) -> dict:
@@ -33,10 +39,8 @@ def init_params(cell: str, D: int, H: int, seed: int = 0, dtype=np.float64) -> d
 
     Every entry is drawn from U(-1/√H, 1/√H), PyTorch's default for its recurrent modules.
     """
-    if cell not in PARAM_SPECS or cell == "linear":
-        raise ValueError(
-            f"cell must be one of {sorted(set(PARAM_SPECS) - {'linear'})}, got {cell!r}"
-        )
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
     return _uniform(PARAM_SPECS[cell], {"D": D, "H": H}, 1 / np.sqrt(H), seed, dtype)
 
 
@@ -47,29 +51,106 @@ def init_linear(H: int, K: int, seed: int = 0, dtype=np.float64) -> dict:
 
 def _uniform(spec, dims, bound, seed, dtype) -> dict:
     rng = np.random.default_rng(seed)
-    return {
-        key: rng.uniform(-bound, bound, size=tuple(eval(k, {}, dims) for k in letters)).astype(
-            dtype
-        )
-        for key, letters in spec.items()
-    }
+    sizes = {key: tuple(eval(k, {}, dims) for k in letters) for key, letters in spec.items()}
+    return {key: rng.uniform(-bound, bound, size=size).astype(dtype) for key, size in sizes.items()}
 
 
-def _gates(cell: str) -> tuple[str, ...]:
-    return {"lstm": LSTM_GATES, "gru": GRU_GATES, "rnn": ("h",)}[cell]
+# ---------------------------------------------------------------------------------------------
+# The few array operations the conversions need, for NumPy arrays and torch tensors alike.
 
 
-def _check_cell(cell: str) -> None:
+def _cat(parts: list, axis: int = 0):
+    if is_tensor(parts[0]):
+        import torch
+
+        return torch.cat(parts, dim=axis)
+    return np.concatenate(parts, axis=axis)
+
+
+def _fresh(value):
+    """A copy that owns its memory (a slice of a weight must not alias the weight)."""
+    return value.clone() if is_tensor(value) else np.array(value, copy=True)
+
+
+def _zeros(like, size: int):
+    return like.new_zeros(size) if is_tensor(like) else np.zeros(size, dtype=like.dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stacked: one weight and one bias for all gates.
+
+
+def stack_gates(params: Mapping, cell: str = "lstm"):
+    """W (G·H, H + D) and b (G·H,): the gates' weights and biases stacked in rows, in the order
+    ``specs.GATE_ORDER[cell]`` (LSTM: i, f, c, o, PyTorch's i, f, g, o). Arrays or tensors (then
+    differentiable). The GRU has no stacked (G·H, H + D) form: its new gate keeps two weights."""
+    if cell == "gru" or cell not in GATE_ORDER:
+        raise ValueError(f"cell must be one of {[c for c in CELLS if c != 'gru']}, got {cell!r}")
+    gates = GATE_ORDER[cell]
+    return _cat([params[f"W_{g}"] for g in gates]), _cat([params[f"b_{g}"] for g in gates])
+
+
+def unstack_gates(W, b, cell: str = "lstm") -> dict:
+    """The inverse of stack_gates: a dict keyed W_f, b_f, ... of views into W and b."""
+    gates = GATE_ORDER[cell]
+    H = W.shape[0] // len(gates)
+    params = {}
+    for k, gate in enumerate(gates):
+        params[f"W_{gate}"], params[f"b_{gate}"] = W[k * H : (k + 1) * H], b[k * H : (k + 1) * H]
+    return params
+
+
+# ---------------------------------------------------------------------------------------------
+# torch.nn's layout, one layer at a time.
+
+
+def _to_layout(p: Mapping, H: int, cell: str) -> dict:
+    """Our dict (checked) -> weight_ih, weight_hh, bias_ih, bias_hh (and weight_peephole)."""
+    gates = GATE_ORDER[cell]
+    W = {g: p[f"W_{g}"] for g in gates if f"W_{g}" in p}
+    weight_ih = _cat([W[g][:, H:] if g in W else p["W_xn"] for g in gates])  # (G·H, D)
+    weight_hh = _cat([W[g][:, :H] if g in W else p["W_hn"] for g in gates])  # (G·H, H)
+    bias_ih = _cat([p[f"b_{g}"] if g in W else p["b_xn"] for g in gates])
+    zeros = _zeros(bias_ih, H)
+    bias_hh = _cat([zeros if g in W else p["b_hn"] for g in gates])  # only the GRU's n keeps one
+    state = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih, "bias_hh": bias_hh}
+    if cell == "peephole":
+        state["weight_peephole"] = _cat([p[key] for key in PEEPHOLE_ORDER])
+    return state
+
+
+def _from_layout(weight_ih, weight_hh, bias_ih, bias_hh, cell: str, weight_peephole=None) -> dict:
+    """torch.nn's layout -> our dict; a missing bias (``bias=False``) counts as zeros."""
+    gates = GATE_ORDER[cell]
+    H = weight_hh.shape[1]
+    bias_ih = _zeros(weight_ih, len(gates) * H) if bias_ih is None else bias_ih
+    bias_hh = _zeros(weight_ih, len(gates) * H) if bias_hh is None else bias_hh
+    params = {}
+    for k, gate in enumerate(gates):
+        rows = slice(k * H, (k + 1) * H)
+        if cell == "gru" and gate == "n":  # r_t multiplies only the hidden part: keep both
+            params["W_xn"], params["b_xn"] = _fresh(weight_ih[rows]), _fresh(bias_ih[rows])
+            params["W_hn"], params["b_hn"] = _fresh(weight_hh[rows]), _fresh(bias_hh[rows])
+        else:
+            params[f"W_{gate}"] = _cat([weight_hh[rows], weight_ih[rows]], axis=1)  # [h | x]
+            params[f"b_{gate}"] = bias_ih[rows] + bias_hh[rows]
+    for k, key in enumerate(PEEPHOLE_ORDER if cell == "peephole" else ()):
+        params[key] = _fresh(weight_peephole[k * H : (k + 1) * H])
+    return {key: params[key] for key in PARAM_SPECS[cell]}
+
+
+def _check_torch_cell(cell: str) -> None:
     if cell not in TORCH_CELLS:
         raise ValueError(
             f"cell must be one of {TORCH_CELLS} (PyTorch has no {cell!r}), got {cell!r}"
         )
 
 
-def _as_numpy(name: str, value) -> np.ndarray:
-    if hasattr(value, "detach"):  # a torch tensor, without importing torch
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
+def _checked(where: str, params, cell: str) -> tuple[dict, int]:
+    """One layer's params checked against the cell's table (H and D learned by majority)."""
+    values = params.values() if isinstance(params, Mapping) else ()
+    check = TensorChecker() if any(is_tensor(v) for v in values) else ShapeChecker()
+    return check.params(where, params, PARAM_SPECS[cell]), check.dims["H"]
 
 
 def to_torch(params, cell: str = "lstm", as_tensors: bool = False) -> dict:
@@ -77,57 +158,37 @@ def to_torch(params, cell: str = "lstm", as_tensors: bool = False) -> dict:
 
     ``params``: one dict -> the names of nn.LSTMCell / nn.GRUCell / nn.RNNCell
     (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``); a list of per-layer dicts -> the names
-    of nn.LSTM / nn.GRU / nn.RNN (``weight_ih_l0``, ...). Arrays keep their dtype; with
-    ``as_tensors=True`` they become torch tensors (this imports torch).
+    of nn.LSTM / nn.GRU / nn.RNN (``weight_ih_l0``, ...). Arrays keep their dtype, tensors stay
+    tensors; with ``as_tensors=True`` arrays become torch tensors (this imports torch).
     """
-    _check_cell(cell)
+    _check_torch_cell(cell)
     if isinstance(params, Mapping):
-        state = _layer_to_torch(params, cell, "params")
+        state = _to_layout(*_checked("params", params, cell), cell)
     else:
         state = {}
         for k, layer in enumerate(params):
-            for name, value in _layer_to_torch(layer, cell, f"params[{k}]").items():
+            for name, value in _to_layout(*_checked(f"params[{k}]", layer, cell), cell).items():
                 state[f"{name}_l{k}"] = value
     if as_tensors:
         import torch
 
-        state = {
-            name: torch.from_numpy(np.ascontiguousarray(value)) for name, value in state.items()
-        }
+        state = {n: v if is_tensor(v) else torch.from_numpy(np.ascontiguousarray(v))
+                 for n, v in state.items()}  # fmt: skip
     return state
 
 
-def _layer_to_torch(params: Mapping, cell: str, where: str) -> dict:
-    spec = PARAM_SPECS[cell]
-    first = next(iter(spec))  # every cell's first weight is (H, H + D): it fixes H and D
-    shape = np.shape(params[first]) if isinstance(params, Mapping) and first in params else ()
-    if len(shape) != 2 or shape[1] <= shape[0]:
-        raise ValueError(f"{where}[{first!r}] has shape {shape}; expected (H, H + D) with D >= 1")
-    H = shape[0]
-    p = ShapeChecker(H=H, D=shape[1] - H).params(where, params, spec)
-    if cell == "gru":
-        weight_ih = np.concatenate([p["W_r"][:, H:], p["W_z"][:, H:], p["W_xn"]])
-        weight_hh = np.concatenate([p["W_r"][:, :H], p["W_z"][:, :H], p["W_hn"]])
-        bias_ih = np.concatenate([p["b_r"], p["b_z"], p["b_xn"]])
-        bias_hh = np.concatenate([np.zeros(2 * H, dtype=p["b_hn"].dtype), p["b_hn"]])
-    else:
-        gates = _gates(cell)
-        weight_ih = np.concatenate([p[f"W_{g}"][:, H:] for g in gates])  # (G·H, D)
-        weight_hh = np.concatenate([p[f"W_{g}"][:, :H] for g in gates])  # (G·H, H)
-        bias_ih = np.concatenate([p[f"b_{g}"] for g in gates])
-        bias_hh = np.zeros_like(bias_ih)
-    return {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih, "bias_hh": bias_hh}
-
-
 def from_torch(state_dict: Mapping, cell: str = "lstm"):
-    """A PyTorch state dict (tensors or arrays) as our parameters.
+    """A PyTorch state dict (tensors or arrays) as our NumPy parameters.
 
     Cell names (``weight_ih``, ...) give one dict; layered names (``weight_ih_l0``, ...) give a list
     with one dict per layer. Modules built with ``bias=False`` give zero biases. Bidirectional
     modules and LSTMs with ``proj_size`` have no counterpart here and are refused.
     """
-    _check_cell(cell)
-    state = {name: _as_numpy(name, value) for name, value in state_dict.items()}
+    _check_torch_cell(cell)
+    state = {
+        name: np.asarray(value.detach().cpu().numpy() if is_tensor(value) else value)
+        for name, value in state_dict.items()
+    }
     unsupported = [n for n in state if "reverse" in n or n.startswith("weight_hr")]
     if unsupported:
         raise ValueError(f"bidirectional or projected modules are not supported: {unsupported}")
@@ -152,26 +213,66 @@ def _layer_from_torch(state: dict, cell: str, layer) -> dict:
             f"{sorted(k + suffix for k in state)}; expected weight_ih{suffix}, weight_hh{suffix}"
             f" and optionally bias_ih{suffix}, bias_hh{suffix}"
         )
-    gates = _gates(cell)
-    G = len(gates)
+    G = len(GATE_ORDER[cell])
     weight_hh = state["weight_hh"]
     if weight_hh.ndim != 2 or weight_hh.shape[0] != G * weight_hh.shape[1]:
         raise ValueError(
             f"weight_hh{suffix} has shape {weight_hh.shape}; expected ({G} * H, H) for a {cell}"
         )
     check = ShapeChecker(G=G, H=weight_hh.shape[1])
-    weight_hh = check(f"weight_hh{suffix}", weight_hh, "G * H", "H")
-    weight_ih = check(f"weight_ih{suffix}", state["weight_ih"], "G * H", "D")
-    zeros = np.zeros(G * check.dims["H"], dtype=weight_ih.dtype)
-    bias_ih = check(f"bias_ih{suffix}", state.get("bias_ih", zeros), "G * H")
-    bias_hh = check(f"bias_hh{suffix}", state.get("bias_hh", zeros), "G * H")
-    W_ih, W_hh = np.split(weight_ih, G), np.split(weight_hh, G)
-    b_ih, b_hh = np.split(bias_ih, G), np.split(bias_hh, G)
-    params = {}
-    for k, gate in enumerate(gates):
-        if cell == "gru" and gate == "n":  # r_t multiplies only the hidden part: keep both
-            params.update(W_xn=W_ih[k], b_xn=b_ih[k], W_hn=W_hh[k], b_hn=b_hh[k])
-        else:
-            params[f"W_{gate}"] = np.concatenate([W_hh[k], W_ih[k]], axis=1)  # [hidden | input]
-            params[f"b_{gate}"] = b_ih[k] + b_hh[k]
-    return {key: np.ascontiguousarray(params[key]) for key in PARAM_SPECS[cell]}
+    weights = [check(f"weight_{n}{suffix}", state[f"weight_{n}"], "G * H", "D" if n == "ih" else "H")
+               for n in ("ih", "hh")]  # fmt: skip
+    biases = [check(f"bias_{n}{suffix}", state[f"bias_{n}"], "G * H") if f"bias_{n}" in state
+              else None for n in ("ih", "hh")]  # fmt: skip
+    params = _from_layout(*weights, *biases, cell)
+    return {key: np.ascontiguousarray(value) for key, value in params.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# One layer of a module (torch_ref's or torch.nn's), read or written in our layout.
+
+
+def _module_kind(module) -> str:
+    kind = getattr(module, "kind", None)  # torch_ref's modules say which cell they run
+    if kind in GATE_ORDER:
+        return kind
+    name = type(module).__name__.lower().removesuffix("cell")
+    if type(module).__module__.startswith("torch.nn") and name in TORCH_CELLS:
+        return name
+    raise TypeError(
+        f"module must be a torch_ref or torch.nn RNN, LSTM or GRU (or cell), got {module}"
+    )
+
+
+def _module_names(module, layer: int, reverse: bool):
+    if hasattr(module, "weight_ih"):  # a cell
+        if layer != 0 or reverse:
+            raise ValueError("a cell has one layer and one direction: use layer=0, reverse=False")
+        return lambda name: name
+    return lambda name: f"{name}_l{layer}{'_reverse' if reverse else ''}"
+
+
+def params_from_module(module, layer: int = 0, reverse: bool = False) -> dict:
+    """One layer's parameters as our dict of new (detached) tensors; zero biases if it has none.
+
+    Works for torch_ref's modules (the variants included) and torch.nn's RNN, LSTM and GRU.
+    """
+    kind, name = _module_kind(module), _module_names(module, layer, reverse)
+    keys = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_peephole")
+    tensors = [getattr(module, name(key), None) for key in keys]
+    return _from_layout(*[None if t is None else t.detach() for t in tensors[:4]], kind,
+                        None if tensors[4] is None else tensors[4].detach())  # fmt: skip
+
+
+def load_params(module, params: Mapping, layer: int = 0, reverse: bool = False) -> None:
+    """Copy our params (arrays or tensors) into one layer of ``module`` (bias_ih = b, bias_hh = 0,
+    but for the GRU's b_hn)."""
+    import torch
+
+    kind, name = _module_kind(module), _module_names(module, layer, reverse)
+    p, H = _checked("params", params, kind)
+    with torch.no_grad():
+        for key, value in _to_layout(p, H, kind).items():
+            target = getattr(module, name(key), None)
+            if target is not None:  # a module without biases has None
+                target.copy_(torch.as_tensor(value))

@@ -1,8 +1,12 @@
-"""One table of every cell's parameters: names and shapes in letters.
+"""Every cell's parameters and every gate order: the only place they are written.
 
 Letters: D input size, H hidden size, K outputs of the linear head. Weights are (out, in) and act on
 the concatenation ``[h_{t-1}, x_t]`` (hidden part first), as in ``f_t = σ(W_f · [h_{t-1}, x_t] + b_f)``.
 In code a batch is stacked as rows, so ``W_f · z`` is written ``z @ W_f.T``, as torch.nn.Linear does.
+
+Stacked layouts (``lstm_ref.params.stack_gates``, the fast paths, torch.nn's modules) put the gates
+in rows, in the order of ``GATE_ORDER``. PyTorch calls our candidate ``c`` ``g``: its LSTM order
+i, f, g, o is our i, f, c, o.
 """
 
 from __future__ import annotations
@@ -10,10 +14,28 @@ from __future__ import annotations
 HD = ("H", "H + D")
 H1 = ("H",)
 
-# PyTorch stacks the LSTM gates in the order i, f, g, o; our names for them (g is our candidate c).
-LSTM_GATES = ("i", "f", "c", "o")
-# PyTorch stacks the GRU gates in the order r, z, n.
-GRU_GATES = ("r", "z", "n")
+# The gates in the order a stacked weight holds them (PyTorch's order where PyTorch has the cell).
+LSTM_GATES = ("i", "f", "c", "o")  # PyTorch's i, f, g, o
+GRU_GATES = ("r", "z", "n")  # PyTorch's r, z, n
+COUPLED_GATES = ("f", "c", "o")  # no input gate: it is 1 - f_t
+GATE_ORDER: dict[str, tuple[str, ...]] = {
+    "rnn": ("h",),
+    "lstm": LSTM_GATES,
+    "gru": GRU_GATES,
+    "peephole": LSTM_GATES,
+    "coupled": COUPLED_GATES,
+}
+
+
+def gate_rows(cell: str, H: int) -> dict[str, slice]:
+    """Where each gate sits in a stacked (G·H, ...) weight: {'i': slice(0, H), 'f': ...}."""
+    return {gate: slice(k * H, (k + 1) * H) for k, gate in enumerate(GATE_ORDER[cell])}
+
+
+# The peephole weights stacked into one (3H,) vector, ``weight_peephole`` in torch_ref's modules.
+PEEPHOLE_ORDER = ("p_i", "p_f", "p_o")
+# PyTorch's name for each of our gate letters, where they differ.
+TORCH_GATE_NAMES = {"c": "g"}
 
 PARAM_SPECS: dict[str, dict[str, tuple[str, ...]]] = {
     "rnn": {"W_h": HD, "b_h": H1},
@@ -64,3 +86,5 @@ PARAM_SPECS: dict[str, dict[str, tuple[str, ...]]] = {
 
 # Cells whose state is (h, c) rather than h alone.
 CELL_STATE_CELLS = ("lstm", "peephole", "coupled")
+# Cells that torch.nn has (nn.RNN, nn.LSTM, nn.GRU and their cells).
+TORCH_CELLS = ("rnn", "lstm", "gru")

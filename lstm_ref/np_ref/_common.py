@@ -1,10 +1,14 @@
-"""Small pieces every NumPy cell uses: the activations, the affine map and the input checks."""
+"""Small pieces every NumPy cell uses: the activations, the affine map, the checks and caches.
+
+Caches never alias the caller's arrays: the checks copy what a cache keeps, so editing ``x``,
+``params`` or a state in place after a forward call leaves its backward unchanged.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from lstm_ref._checks import ShapeChecker, optional_state
+from lstm_ref._checks import Cache, ShapeChecker, open_cache
 from lstm_ref.specs import PARAM_SPECS
 
 
@@ -31,49 +35,47 @@ def concat(h_prev: np.ndarray, x_t: np.ndarray) -> np.ndarray:
 
 
 def check_step(cell: str, x_t, params, **states):
-    """Check one time step's inputs: x_t (N, D), each state (N, H), params of ``cell``.
+    """Check one time step's inputs (copies): x_t (N, D), each state (N, H), params of ``cell``.
 
     Returns the checker (with N, D, H bound), x_t, the params, and the states in order.
     """
-    check = ShapeChecker()
+    check = ShapeChecker(copy=True)
     x_t = check("x_t", x_t, "N", "D")
     checked = [check(name, value, "N", "H") for name, value in states.items()]
     params = check.params("params", params, PARAM_SPECS[cell])
     return check, x_t, params, checked
 
 
-def check_sequence(cell: str, x, params, **initial):
+def check_sequence(cell: str, x, params, copy: bool = True, **initial):
     """Check a sequence x (N, T, D), the params of ``cell`` and optional initial states (N, H).
 
-    Initial states that are None become zeros. Returns the checker, x, params and the states.
+    The sizes come from the data first: x gives N, T, D; h0, when given, gives H; otherwise the
+    parameters do, by majority, so one wrong parameter is the one named. Initial states that are
+    None become zeros. Returns the checker, x, params and the states (copies if ``copy``).
     """
-    check = ShapeChecker()
+    check = ShapeChecker(copy=copy)
     x = check("x", x, "N", "T", "D")
+    (first, h0), *rest = initial.items()
+    h0 = None if h0 is None else check(first, h0, "N", "H")
     params = check.params("params", params, PARAM_SPECS[cell])
-    states = [optional_state(check, name, value) for name, value in initial.items()]
+    states = [check.state(first, None) if h0 is None else h0]
+    states += [check.state(name, value) for name, value in rest]
     return check, x, params, states
 
 
-def check_upstream(check: ShapeChecker, **grads):
-    """Check upstream gradients against the forward pass's sizes; None becomes zeros.
-
-    ``dhs`` is (N, T, H); any other gradient is a state's, (N, H).
-    """
-    out = []
-    for name, value in grads.items():
-        letters = ("N", "T", "H") if name == "dhs" else ("N", "H")
-        if value is None:
-            out.append(np.zeros(tuple(check.dims[k] for k in letters), dtype=check.dtype))
-        else:
-            out.append(check(name, value, *letters))
-    return out
+def step_forward(cell: str, step, x_t, params, **states):
+    """Check one step's inputs, run ``step(x_t, *states, params)``, name its cache."""
+    _, x_t, params, states = check_step(cell, x_t, params, **states)
+    *new_states, cache = step(x_t, *states, params)
+    return (*new_states, Cache(f"{cell}_cell_forward", (states[0], cache)))
 
 
-def check_step_upstream(state_like: np.ndarray, **grads):
-    """Check one step's upstream gradients against a state array (N, H) of its forward pass."""
-    check = ShapeChecker(N=state_like.shape[0], H=state_like.shape[1])
-    check.dtype, check.dtype_source = state_like.dtype, "the forward pass"
-    return check_upstream(check, **grads)
+def step_backward(cell: str, step_backward, cache, **grads):
+    """Check the cache and one step's upstream gradients, then run ``step_backward``."""
+    state, cache = open_cache(cache, f"{cell}_cell_forward", f"{cell}_cell_backward")
+    check = ShapeChecker(N=state.shape[0], H=state.shape[1])
+    check.dtype, check.source = state.dtype, "the forward pass"
+    return step_backward(*check.upstream(True, **grads), cache)
 
 
 def affine_backward(da: dict, hx: np.ndarray, p: dict):

@@ -17,9 +17,9 @@ import numpy as np
 from lstm_ref.np_ref._common import (
     _sigmoid,
     affine_backward,
-    check_step,
-    check_step_upstream,
     concat,
+    step_backward,
+    step_forward,
 )
 from lstm_ref.np_ref.sequence import sequence_backward, sequence_forward
 
@@ -60,14 +60,12 @@ def gru_cell_forward(x_t, h_prev, params):
 
     Returns h_t (N, H) and a cache for gru_cell_backward.
     """
-    _, x_t, params, (h_prev,) = check_step("gru", x_t, params, h_prev=h_prev)
-    return _gru_cell_forward(x_t, h_prev, params)
+    return step_forward("gru", _gru_cell_forward, x_t, params, h_prev=h_prev)
 
 
 def gru_cell_backward(dh_t, cache):
     """dh_t (N, H) -> dx_t (N, D), dh_prev (N, H), dparams (keyed like params)."""
-    (dh_t,) = check_step_upstream(cache[2], dh_t=dh_t)  # cache[2] is h_prev (N, H)
-    return _gru_cell_backward(dh_t, cache)
+    return step_backward("gru", _gru_cell_backward, cache, dh_t=dh_t)
 
 
 def gru_forward(x, params, h0=None):
@@ -81,5 +79,5 @@ def gru_forward(x, params, h0=None):
 
 def gru_backward(dhs, cache, dh_T=None):
     """dhs (N, T, H), dh_T (N, H) or None -> dx (N, T, D), dh0 (N, H), dparams."""
-    dx, (dh0,), dparams = sequence_backward(_gru_cell_backward, dhs, cache, dh_T)
+    dx, (dh0,), dparams = sequence_backward("gru", _gru_cell_backward, dhs, cache, dh_T)
     return dx, dh0, dparams

@@ -21,9 +21,9 @@ from lstm_ref._checks import ShapeChecker
 from lstm_ref.np_ref._common import (
     _sigmoid,
     affine_backward,
-    check_step,
-    check_step_upstream,
     concat,
+    step_backward,
+    step_forward,
 )
 from lstm_ref.np_ref.sequence import sequence_backward, sequence_forward
 
@@ -145,8 +145,7 @@ def lstm_cell_forward(x_t, h_prev, c_prev, params):
     x_t (N, D), h_prev (N, H), c_prev (N, H), params: W_f, W_i, W_c, W_o (H, H + D) and
     b_f, b_i, b_c, b_o (H,). Returns h_t (N, H), c_t (N, H) and a cache for lstm_cell_backward.
     """
-    _, x_t, params, (h_prev, c_prev) = check_step("lstm", x_t, params, h_prev=h_prev, c_prev=c_prev)
-    return _lstm_cell_forward(x_t, h_prev, c_prev, params)
+    return step_forward("lstm", _lstm_cell_forward, x_t, params, h_prev=h_prev, c_prev=c_prev)
 
 
 def lstm_cell_backward(dh_t, dc_t, cache):
@@ -155,8 +154,7 @@ def lstm_cell_backward(dh_t, dc_t, cache):
     dh_t (N, H), dc_t (N, H): the loss's gradients with respect to h_t and c_t.
     Returns dx_t (N, D), dh_prev (N, H), dc_prev (N, H) and dparams (keyed like params).
     """
-    dh_t, dc_t = check_step_upstream(cache[1], dh_t=dh_t, dc_t=dc_t)  # cache[1] is c_prev (N, H)
-    return _lstm_cell_backward(dh_t, dc_t, cache)
+    return step_backward("lstm", _lstm_cell_backward, cache, dh_t=dh_t, dc_t=dc_t)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,5 +177,5 @@ def lstm_backward(dhs, cache, dh_T=None, dc_T=None):
     dhs (N, T, H): gradient with respect to every hidden state; dh_T, dc_T (N, H): with respect
     to the final states (zeros when None). Returns dx (N, T, D), dh0 (N, H), dc0 (N, H), dparams.
     """
-    dx, (dh0, dc0), dparams = sequence_backward(_lstm_cell_backward, dhs, cache, dh_T, dc_T)
+    dx, (dh0, dc0), dparams = sequence_backward("lstm", _lstm_cell_backward, dhs, cache, dh_T, dc_T)
     return dx, dh0, dc0, dparams

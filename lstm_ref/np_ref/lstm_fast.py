@@ -17,25 +17,9 @@ import threading
 
 import numpy as np
 
-from lstm_ref.np_ref._common import check_sequence, check_upstream
-from lstm_ref.specs import LSTM_GATES
-
-
-def stack_gates(params: dict) -> tuple[np.ndarray, np.ndarray]:
-    """W (4H, H + D) and b (4H,): the four gates' weights stacked in the order i, f, g, o."""
-    W = np.concatenate([params[f"W_{gate}"] for gate in LSTM_GATES])
-    b = np.concatenate([params[f"b_{gate}"] for gate in LSTM_GATES])
-    return W, b
-
-
-def unstack_gates(W: np.ndarray, b: np.ndarray) -> dict:
-    """The inverse of stack_gates: a params dict keyed W_f, b_f, ..."""
-    W_parts, b_parts = np.split(W, len(LSTM_GATES)), np.split(b, len(LSTM_GATES))
-    params = {}
-    for gate, W_gate, b_gate in zip(LSTM_GATES, W_parts, b_parts, strict=True):
-        params[f"W_{gate}"], params[f"b_{gate}"] = W_gate, b_gate
-    return params
-
+from lstm_ref._checks import Cache, open_cache
+from lstm_ref.np_ref._common import check_sequence
+from lstm_ref.params import stack_gates, unstack_gates
 
 _workspaces = threading.local()
 
@@ -58,7 +42,8 @@ def workspace(shape: tuple[int, ...], dtype) -> np.ndarray:
 
 def lstm_forward_fast(x, params, h0=None, c0=None):
     """Same inputs and outputs as ``lstm_forward``; the cache is for ``lstm_backward_fast``."""
-    check, x, params, (h0, c0) = check_sequence("lstm", x, params, h0=h0, c0=c0)
+    # no copies here: every array the cache keeps is new (x_tm, W) or a buffer (hs, cs)
+    check, x, params, (h0, c0) = check_sequence("lstm", x, params, copy=False, h0=h0, c0=c0)
     N, T, D = x.shape
     H = h0.shape[1]
     W, b = stack_gates(params)
@@ -66,7 +51,7 @@ def lstm_forward_fast(x, params, h0=None, c0=None):
     half[: 2 * H] = half[3 * H :] = 0.5  # i, f, o rows: σ(a) = (1 + tanh(a / 2)) / 2
     W_h = np.ascontiguousarray((W[:, :H] * half).T)  # (H, 4H)
     W_x = W[:, H:] * half  # (4H, D)
-    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, N, D)
+    x_tm = x.transpose(1, 0, 2).copy()  # (T, N, D); a copy even when N or T is 1
     # The input projection of all steps at once: (T * N, D) @ (D, 4H) -> (T, N, 4H)
     gates = (x_tm.reshape(T * N, D) @ W_x.T + b * half[:, 0]).reshape(T, N, 4 * H)
     hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[t + 1] = h_t, hs[0] = h0
@@ -89,14 +74,15 @@ def lstm_forward_fast(x, params, h0=None, c0=None):
         np.tanh(c_t, out=tanh_cs[t])
         np.multiply(o_t, tanh_cs[t], out=hs[t + 1])  # h_t = o_t * tanh(C_t)
     out = hs[1:].transpose(1, 0, 2).copy()  # (N, T, H)
-    cache = (check, x_tm, W, gates, hs, cs, tanh_cs)
+    cache = Cache("lstm_forward_fast", (check, x_tm, W, gates, hs, cs, tanh_cs))
     return out, (hs[T].copy(), cs[T].copy()), cache
 
 
 def lstm_backward_fast(dhs, cache, dh_T=None, dc_T=None):
     """Same inputs and outputs as ``lstm_backward``, for the cache of ``lstm_forward_fast``."""
+    cache = open_cache(cache, "lstm_forward_fast", "lstm_backward_fast")
     check, x_tm, W, gates, hs, cs, tanh_cs = cache
-    dhs, dh, dc = check_upstream(check, dhs=dhs, dh_T=dh_T, dc_T=dc_T)
+    dhs, dh, dc = check.for_backward().upstream(True, dhs=dhs, dh_T=dh_T, dc_T=dc_T)
     T, N, D = x_tm.shape
     H = hs.shape[2]
     W_h = np.ascontiguousarray(W[:, :H])  # (4H, H); contiguous: BLAS is faster than on a view

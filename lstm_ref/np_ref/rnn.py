@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_ref.np_ref._common import affine_backward, check_step, check_step_upstream, concat
+from lstm_ref.np_ref._common import affine_backward, concat, step_backward, step_forward
 from lstm_ref.np_ref.sequence import sequence_backward, sequence_forward
 
 
@@ -32,14 +32,12 @@ def rnn_cell_forward(x_t, h_prev, params):
 
     Returns h_t (N, H) and a cache for rnn_cell_backward.
     """
-    _, x_t, params, (h_prev,) = check_step("rnn", x_t, params, h_prev=h_prev)
-    return _rnn_cell_forward(x_t, h_prev, params)
+    return step_forward("rnn", _rnn_cell_forward, x_t, params, h_prev=h_prev)
 
 
 def rnn_cell_backward(dh_t, cache):
     """dh_t (N, H) -> dx_t (N, D), dh_prev (N, H), dparams (keyed like params)."""
-    (dh_t,) = check_step_upstream(cache[1], dh_t=dh_t)  # cache[1] is h_t (N, H)
-    return _rnn_cell_backward(dh_t, cache)
+    return step_backward("rnn", _rnn_cell_backward, cache, dh_t=dh_t)
 
 
 def rnn_forward(x, params, h0=None):
@@ -53,5 +51,5 @@ def rnn_forward(x, params, h0=None):
 
 def rnn_backward(dhs, cache, dh_T=None):
     """dhs (N, T, H), dh_T (N, H) or None -> dx (N, T, D), dh0 (N, H), dparams."""
-    dx, (dh0,), dparams = sequence_backward(_rnn_cell_backward, dhs, cache, dh_T)
+    dx, (dh0,), dparams = sequence_backward("rnn", _rnn_cell_backward, dhs, cache, dh_T)
     return dx, dh0, dparams

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_ref.np_ref._common import check_sequence, check_upstream
+from lstm_ref._checks import Cache, open_cache
+from lstm_ref.np_ref._common import check_sequence
 
 
 def run_forward(cell_forward, x: np.ndarray, state0: tuple, params: dict):
@@ -59,16 +60,17 @@ def sequence_forward(cell: str, cell_forward, x, params, **initial):
     """
     check, x, params, state0 = check_sequence(cell, x, params, **initial)
     hs, state_T, caches = run_forward(cell_forward, x, tuple(state0), params)
-    return hs, state_T, (check, caches, params)
+    return hs, state_T, Cache(f"{cell}_forward", (check, caches, params))
 
 
-def sequence_backward(cell_backward, dhs, cache, *dstate_T):
+def sequence_backward(cell: str, cell_backward, dhs, cache, *dstate_T):
     """Check the upstream gradients (None means zeros), then backpropagate through time.
 
     ``dstate_T`` are the gradients of the final state, in the order of the state.
     Returns dx (N, T, D), the gradients of the initial state (a tuple) and dparams.
     """
-    check, caches, params = cache
+    check, caches, params = open_cache(cache, f"{cell}_forward", f"{cell}_backward")
     names = ["dh_T", "dc_T"][: len(dstate_T)]
-    dhs, *dstate_T = check_upstream(check, dhs=dhs, **dict(zip(names, dstate_T, strict=True)))
+    grads = dict(zip(names, dstate_T, strict=True))
+    dhs, *dstate_T = check.for_backward().upstream(True, dhs=dhs, **grads)
     return run_backward(cell_backward, dhs, tuple(dstate_T), caches, params)

@@ -25,9 +25,9 @@ import numpy as np
 from lstm_ref.np_ref._common import (
     _sigmoid,
     affine_backward,
-    check_step,
-    check_step_upstream,
     concat,
+    step_backward,
+    step_forward,
 )
 from lstm_ref.np_ref.sequence import sequence_backward, sequence_forward
 
@@ -85,16 +85,14 @@ def _coupled_cell_backward(dh_t, dc_t, cache):
 
 def peephole_cell_forward(x_t, h_prev, c_prev, params):
     """One peephole-LSTM step: x_t (N, D), h_prev, c_prev (N, H) -> h_t, c_t (N, H), cache."""
-    _, x_t, params, (h_prev, c_prev) = check_step(
-        "peephole", x_t, params, h_prev=h_prev, c_prev=c_prev
+    return step_forward(
+        "peephole", _peephole_cell_forward, x_t, params, h_prev=h_prev, c_prev=c_prev
     )
-    return _peephole_cell_forward(x_t, h_prev, c_prev, params)
 
 
 def peephole_cell_backward(dh_t, dc_t, cache):
     """dh_t, dc_t (N, H) -> dx_t (N, D), dh_prev (N, H), dc_prev (N, H), dparams."""
-    dh_t, dc_t = check_step_upstream(cache[1], dh_t=dh_t, dc_t=dc_t)  # cache[1] is c_prev
-    return _peephole_cell_backward(dh_t, dc_t, cache)
+    return step_backward("peephole", _peephole_cell_backward, cache, dh_t=dh_t, dc_t=dc_t)
 
 
 def peephole_forward(x, params, h0=None, c0=None):
@@ -104,22 +102,20 @@ def peephole_forward(x, params, h0=None, c0=None):
 
 def peephole_backward(dhs, cache, dh_T=None, dc_T=None):
     """dhs (N, T, H), dh_T, dc_T (N, H) or None -> dx, dh0, dc0, dparams."""
-    dx, (dh0, dc0), dparams = sequence_backward(_peephole_cell_backward, dhs, cache, dh_T, dc_T)
+    dx, (dh0, dc0), dparams = sequence_backward(
+        "peephole", _peephole_cell_backward, dhs, cache, dh_T, dc_T
+    )
     return dx, dh0, dc0, dparams
 
 
 def coupled_cell_forward(x_t, h_prev, c_prev, params):
     """One coupled-gate LSTM step: x_t (N, D), h_prev, c_prev (N, H) -> h_t, c_t, cache."""
-    _, x_t, params, (h_prev, c_prev) = check_step(
-        "coupled", x_t, params, h_prev=h_prev, c_prev=c_prev
-    )
-    return _coupled_cell_forward(x_t, h_prev, c_prev, params)
+    return step_forward("coupled", _coupled_cell_forward, x_t, params, h_prev=h_prev, c_prev=c_prev)
 
 
 def coupled_cell_backward(dh_t, dc_t, cache):
     """dh_t, dc_t (N, H) -> dx_t (N, D), dh_prev (N, H), dc_prev (N, H), dparams."""
-    dh_t, dc_t = check_step_upstream(cache[1], dh_t=dh_t, dc_t=dc_t)  # cache[1] is c_prev
-    return _coupled_cell_backward(dh_t, dc_t, cache)
+    return step_backward("coupled", _coupled_cell_backward, cache, dh_t=dh_t, dc_t=dc_t)
 
 
 def coupled_forward(x, params, h0=None, c0=None):
@@ -129,5 +125,7 @@ def coupled_forward(x, params, h0=None, c0=None):
 
 def coupled_backward(dhs, cache, dh_T=None, dc_T=None):
     """dhs (N, T, H), dh_T, dc_T (N, H) or None -> dx, dh0, dc0, dparams."""
-    dx, (dh0, dc0), dparams = sequence_backward(_coupled_cell_backward, dhs, cache, dh_T, dc_T)
+    dx, (dh0, dc0), dparams = sequence_backward(
+        "coupled", _coupled_cell_backward, dhs, cache, dh_T, dc_T
+    )
     return dx, dh0, dc0, dparams

@@ -1,20 +1,101 @@
-"""The PyTorch reference: the same functions as ``lstm_ref.np_ref``, and drop-in nn.Modules.
+"""The PyTorch reference: the same files and functions as ``lstm_ref.np_ref``, and drop-in
+nn.Modules.
 
-- ``functional``: sigmoid, forget_gate, ..., lstm_cell_forward, lstm_forward, rnn_*, gru_*,
-  peephole_*, coupled_*, linear_forward, with np_ref's names, arguments and return values
-  (tensors instead of arrays). The ``*_backward`` functions get their gradients by autograd.
+- ``lstm``, ``rnn``, ``gru``, ``variants``, ``head``, ``sequence``, ``lstm_fast``: np_ref's
+  functions with the same names, arguments and return values (tensors instead of arrays); the
+  ``*_backward`` functions get their gradients by autograd. Each cell also has its step in
+  torch.nn's stacked layout, which the modules run.
 - ``modules``: LSTMCell, LSTM, GRUCell, GRU (drop-ins for torch.nn's, state dicts included),
   PeepholeLSTMCell, PeepholeLSTM, CoupledLSTMCell, CoupledLSTM.
-- ``fused``: the fast path (one input product, one product per step, fused gate arithmetic,
-  hand-written backward through time).
+- ``speed``: how the fast path runs (fusion, MKL packing, CUDA graphs), apart from the maths.
 
 Written from the equations: nothing here calls torch.nn's recurrent modules or kernels.
 """
 
-from lstm_ref.torch_ref import fused
-from lstm_ref.torch_ref.functional import *  # noqa: F403
-from lstm_ref.torch_ref.functional import __all__ as _functional_all
-from lstm_ref.torch_ref.modules import *  # noqa: F403
-from lstm_ref.torch_ref.modules import __all__ as _modules_all
+from lstm_ref.params import load_params, params_from_module, stack_gates, unstack_gates
+from lstm_ref.torch_ref import speed
+from lstm_ref.torch_ref._common import sigmoid
+from lstm_ref.torch_ref.gru import gru_backward, gru_cell_backward, gru_cell_forward, gru_forward
+from lstm_ref.torch_ref.head import linear_backward, linear_forward, predict
+from lstm_ref.torch_ref.lstm import (
+    candidate,
+    cell_update,
+    forget_gate,
+    hidden_state,
+    input_gate,
+    lstm_backward,
+    lstm_cell_backward,
+    lstm_cell_forward,
+    lstm_forward,
+    output_gate,
+)
+from lstm_ref.torch_ref.lstm_fast import lstm_backward_fast, lstm_forward_fast
+from lstm_ref.torch_ref.modules import (
+    GRU,
+    LSTM,
+    CoupledLSTM,
+    CoupledLSTMCell,
+    GRUCell,
+    LSTMCell,
+    PeepholeLSTM,
+    PeepholeLSTMCell,
+)
+from lstm_ref.torch_ref.rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
+from lstm_ref.torch_ref.variants import (
+    coupled_backward,
+    coupled_cell_backward,
+    coupled_cell_forward,
+    coupled_forward,
+    peephole_backward,
+    peephole_cell_backward,
+    peephole_cell_forward,
+    peephole_forward,
+)
 
-__all__ = [*_functional_all, *_modules_all, "fused"]
+__all__ = [
+    "CoupledLSTM",
+    "CoupledLSTMCell",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "PeepholeLSTM",
+    "PeepholeLSTMCell",
+    "candidate",
+    "cell_update",
+    "coupled_backward",
+    "coupled_cell_backward",
+    "coupled_cell_forward",
+    "coupled_forward",
+    "forget_gate",
+    "gru_backward",
+    "gru_cell_backward",
+    "gru_cell_forward",
+    "gru_forward",
+    "hidden_state",
+    "input_gate",
+    "linear_backward",
+    "linear_forward",
+    "load_params",
+    "lstm_backward",
+    "lstm_backward_fast",
+    "lstm_cell_backward",
+    "lstm_cell_forward",
+    "lstm_forward",
+    "lstm_forward_fast",
+    "output_gate",
+    "params_from_module",
+    "peephole_backward",
+    "peephole_cell_backward",
+    "peephole_cell_forward",
+    "peephole_forward",
+    "predict",
+    "rnn_backward",
+    "rnn_cell_backward",
+    "rnn_cell_forward",
+    "rnn_forward",
+    "sigmoid",
+    "speed",
+    "stack_gates",
+    "unstack_gates",
+]

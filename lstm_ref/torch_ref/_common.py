@@ -1,14 +1,16 @@
-"""Small pieces every PyTorch cell uses: the activations, the concatenation and the input checks.
+"""Small pieces every PyTorch cell uses: the activations, the concatenation, the checks, the
+caches and the backward by autograd. The mirror of ``np_ref._common``.
 
-The checks mirror ``lstm_ref._checks.ShapeChecker`` for tensors: shapes in letters, one floating
-dtype, one device. They never copy a tensor and never move one between devices.
+The checks are ``lstm_ref._checks``'s, for tensors: shapes in letters, one floating dtype, one
+device. Caches keep detached copies of what they need, so editing an input in place after a
+forward call leaves its backward unchanged, as in np_ref.
 """
 
 from __future__ import annotations
 
 import torch
 
-from lstm_ref._checks import ShapeChecker
+from lstm_ref._checks import Cache, TensorChecker, open_cache
 from lstm_ref.specs import PARAM_SPECS
 
 
@@ -27,57 +29,6 @@ def concat(h_prev: torch.Tensor, x_t: torch.Tensor) -> torch.Tensor:
     return torch.cat([h_prev, x_t], dim=1)
 
 
-class TensorChecker(ShapeChecker):
-    """ShapeChecker for tensors: shapes in letters, one floating dtype, and one device.
-
-    The first tensor checked sets the dtype and the device. Errors name the argument, the
-    expected shape in letters and numbers and what was got, e.g.
-    ``W_f has shape (5, 8); expected (H, H + D) = (5, 9)``. Values are not checked for NaN:
-    on a GPU that would cost a device-to-host synchronisation per call.
-    """
-
-    kind = "tensor"
-
-    def __init__(self, **known: int) -> None:
-        super().__init__(**known)
-        self.device: torch.device | None = None
-
-    def __call__(self, name: str, value, *letters: str) -> torch.Tensor:
-        return super().__call__(name, value, *letters, finite=False)
-
-    @property
-    def source(self) -> str:
-        return self.dtype_source
-
-    @source.setter
-    def source(self, name: str) -> None:
-        self.dtype_source = name
-
-    def convert(self, name: str, value) -> torch.Tensor:
-        if not torch.is_tensor(value):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-        if not value.is_floating_point():
-            raise TypeError(f"{name} has dtype {value.dtype}; expected a floating dtype")
-        return value
-
-    def check_same_kind(self, name: str, value: torch.Tensor) -> None:
-        if self.device is None:
-            self.device = value.device
-        elif value.device != self.device:
-            raise ValueError(
-                f"{name} is on {value.device} but {self.source} is on {self.device}; "
-                "put every tensor on one device"
-            )
-        super().check_same_kind(name, value)
-
-    def state(self, name: str, value, like: str = "H") -> torch.Tensor:
-        """A state (N, H) that defaults to zeros (on the checked device and dtype) when None."""
-        if value is None:
-            shape = (self.dims["N"], self.dims[like])
-            return torch.zeros(shape, dtype=self.dtype, device=self.device)
-        return self(name, value, "N", like)
-
-
 def check_step(cell: str, x_t, params, **states):
     """Check one step's inputs: x_t (N, D), each state (N, H), the params of ``cell``."""
     check = TensorChecker()
@@ -88,12 +39,51 @@ def check_step(cell: str, x_t, params, **states):
 
 
 def check_sequence(cell: str, x, params, **initial):
-    """Check a sequence x (N, T, D), the params of ``cell`` and optional initial states (N, H)."""
+    """Check a sequence x (N, T, D), the params of ``cell`` and optional initial states (N, H).
+
+    As in np_ref: x gives N, T, D; h0, when given, gives H; otherwise the parameters do, by
+    majority. Initial states that are None become zeros.
+    """
     check = TensorChecker()
     x = check("x", x, "N", "T", "D")
+    (first, h0), *rest = initial.items()
+    h0 = None if h0 is None else check(first, h0, "N", "H")
     params = check.params("params", params, PARAM_SPECS[cell])
-    states = [check.state(name, value) for name, value in initial.items()]
+    states = [check.state(first, None) if h0 is None else h0]
+    states += [check.state(name, value) for name, value in rest]
     return check, x, params, states
+
+
+def make_cache(forward: str, fn, inputs: tuple, params: dict, check: TensorChecker) -> Cache:
+    """What a backward needs: ``fn(*inputs, params)`` (a tuple of outputs) and detached copies of
+    its inputs, to differentiate it again."""
+    inputs = tuple(t.detach().clone() for t in inputs)
+    params = {key: value.detach().clone() for key, value in params.items()}
+    return Cache(forward, (fn, inputs, params, check))
+
+
+def step_forward(cell: str, step, x_t, params, **states):
+    """Check one step's inputs, run ``step(x_t, *states, params)``, and cache it."""
+    check, x_t, params, states = check_step(cell, x_t, params, **states)
+    new_states = step(x_t, *states, params)
+    return (*new_states, make_cache(f"{cell}_cell_forward", step, (x_t, *states), params, check))
+
+
+def backward(cache, forward: str, backward: str, **grads):
+    """Check the cache and the upstream gradients (None: that output does not reach the loss),
+    then differentiate the cached forward by autograd. Returns the inputs' gradients, dparams."""
+    fn, inputs, params, check = open_cache(cache, forward, backward)
+    upstream = check.for_backward().upstream(False, **grads)
+    if all(g is None for g in upstream):  # nothing reaches the loss: every gradient is zero
+        zeros = [torch.zeros_like(t) for t in inputs]
+        return (*zeros, {key: torch.zeros_like(value) for key, value in params.items()})
+    dinputs, dparams = grads_via_autograd(fn, inputs, params, tuple(upstream))
+    return (*dinputs, dparams)
+
+
+def step_backward(cell: str, cache, **grads):
+    """The gradients of one step: (dx_t, *dstate_prev, dparams)."""
+    return backward(cache, f"{cell}_cell_forward", f"{cell}_cell_backward", **grads)
 
 
 def grads_via_autograd(fn, inputs: tuple, params: dict, grad_outputs: tuple):

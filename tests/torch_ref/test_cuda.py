@@ -62,13 +62,13 @@ def test_fast_path_on_cuda_in_bfloat16(fusion):
     reference.load_state_dict(module.state_dict())
     module = module.to(torch.bfloat16)
     x = torch.randn(9, 4, 16, device="cuda")
-    before = tr.fused.get_fusion()
-    tr.fused.set_fusion(fusion)
+    before = tr.speed.get_fusion()
+    tr.speed.set_fusion(fusion)
     try:
         out, (h, c) = module(x.to(torch.bfloat16))
         out.float().sum().backward()
     finally:
-        tr.fused.set_fusion(before)
+        tr.speed.set_fusion(before)
     assert out.dtype == torch.bfloat16 and out.device.type == "cuda"
     assert all(
         p.grad.device.type == "cuda" and p.grad.dtype == torch.bfloat16 for p in module.parameters()
@@ -98,7 +98,7 @@ def test_cuda_graphs_agree_with_the_plain_fast_path():
     out_plain.sum().backward()
     grads_plain = [p.grad.clone() for p in module.parameters()]
     module.zero_grad()
-    tr.fused.set_cuda_graphs(True)
+    tr.speed.set_cuda_graphs(True)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", RuntimeWarning)  # no silent fallback
@@ -107,7 +107,7 @@ def test_cuda_graphs_agree_with_the_plain_fast_path():
                 out_graphed, _ = module(x)
                 out_graphed.sum().backward()
     finally:
-        tr.fused.set_cuda_graphs(False)
+        tr.speed.set_cuda_graphs(False)
     assert_close("output", out_graphed, out_plain, tol=1e-5)
     for k, (p, g) in enumerate(zip(module.parameters(), grads_plain, strict=True)):
         assert_close(f"gradient {k}", p.grad, g, tol=1e-4)

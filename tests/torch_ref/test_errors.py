@@ -117,8 +117,30 @@ def test_unsupported_options_are_refused_clearly():
         tr.LSTM(4, 5, proj_size=2)
     with pytest.raises(ValueError, match="impl must be one of"):
         tr.LSTM(4, 5, impl="cudnn")
-    with pytest.raises(ValueError, match="num_layers must be an integer >= 1"):
+    with pytest.raises(ValueError, match="num_layers must be greater than zero"):
         tr.LSTM(4, 5, num_layers=0)
     packed = torch.nn.utils.rnn.pack_sequence([torch.randn(3, 4), torch.randn(2, 4)])
     with pytest.raises(TypeError, match="packed sequences are not supported"):
         tr.LSTM(4, 5)(packed)
+
+
+def test_a_transposed_first_weight_is_blamed_with_the_true_shape():
+    params = lstm_params(D=2, H=5)
+    params["W_f"] = params["W_f"].T.contiguous()
+    for forward in (tr.lstm_forward, tr.lstm_forward_fast):
+        with pytest.raises(
+            ValueError, match=r"W_f has shape \(7, 5\); expected \(H, H \+ D\) = \(5, 7\)"
+        ):
+            forward(torch.zeros(2, 3, 2, dtype=torch.float64), params)
+
+
+def test_a_cache_from_another_forward_is_named():
+    x = torch.zeros(2, 3, 4, dtype=torch.float64)
+    rnn = {k: torch.from_numpy(v) for k, v in init_params("rnn", 4, 5).items()}
+    dhs = torch.zeros(2, 3, 5, dtype=torch.float64)
+    with pytest.raises(TypeError, match=r"lstm_backward needs the cache that lstm_forward "
+                       r"returned.*rnn_forward"):  # fmt: skip
+        tr.lstm_backward(dhs, tr.rnn_forward(x, rnn)[2])
+    with pytest.raises(TypeError, match=r"lstm_cell_backward needs the cache that "
+                       r"lstm_cell_forward returned.*got a Tensor"):  # fmt: skip
+        tr.lstm_cell_backward(dhs[:, 0], dhs[:, 0], x)

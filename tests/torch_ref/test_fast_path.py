@@ -1,4 +1,4 @@
-"""The fast path: its hand-written backward, its fused (compiled) step, and its fallback."""
+"""The fast path: its hand-written backward, its fused (compiled) step, and its fallbacks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 from torch_testing import assert_close
 
 import lstm_ref.torch_ref as tr
-from lstm_ref.torch_ref import fused
+from lstm_ref.torch_ref import lstm_fast, speed
 
 T, N, D, H = 5, 3, 4, 6
 
@@ -25,7 +25,7 @@ def test_hand_written_backward_passes_gradcheck():
     """Finite differences, independent of both our backward and autograd's."""
     inputs = layer_inputs()
     assert torch.autograd.gradcheck(
-        lambda *a: fused.LSTMLayerFunction.apply(*a, "none"), inputs, eps=1e-6, atol=1e-8
+        lambda *a: lstm_fast.LSTMLayerFunction.apply(*a, "none"), inputs, eps=1e-6, atol=1e-8
     )
 
 
@@ -34,15 +34,18 @@ def test_without_bias_and_without_grad_for_x():
     x = x.detach()
     inputs = [h0, c0, w_ih, w_hh]
     assert torch.autograd.gradcheck(
-        lambda *a: fused.LSTMLayerFunction.apply(x, *a, None, "none"), inputs, eps=1e-6, atol=1e-8
+        lambda *a: lstm_fast.LSTMLayerFunction.apply(x, *a, None, "none"),
+        inputs,
+        eps=1e-6,
+        atol=1e-8,
     )
 
 
 def test_fast_path_equals_the_readable_path_and_its_autograd():
     inputs = layer_inputs(seed=2)
     x, h0, c0, w_ih, w_hh, b = inputs
-    fast = fused.lstm_layer(x, h0, c0, w_ih, w_hh, b, fusion="none")
-    readable, (h, c) = tr.modules._readable_lstm_layer(x, (h0, c0), w_ih, w_hh, b, None)
+    fast = lstm_fast.lstm_layer(x, h0, c0, w_ih, w_hh, b, fusion="none")
+    readable, h, c = lstm_fast.lstm_layer_eager(x, h0, c0, w_ih, w_hh, b)
     for name, a, r in zip(["hs", "h_T", "c_T"], fast, [readable, h, c], strict=True):
         assert_close(name, a, r)
     g = torch.Generator().manual_seed(3)
@@ -61,9 +64,9 @@ def test_fast_path_equals_the_readable_path_and_its_autograd():
 
 def test_no_grad_path_gives_the_same_outputs():
     inputs = layer_inputs(seed=4)
-    with_grad = fused.lstm_layer(*inputs, fusion="none")
+    with_grad = lstm_fast.lstm_layer(*inputs, fusion="none")
     with torch.no_grad():
-        without = fused.lstm_layer(*inputs, fusion="none")
+        without = lstm_fast.lstm_layer(*inputs, fusion="none")
     assert all(not t.requires_grad for t in without)
     for name, a, b in zip(["hs", "h_T", "c_T"], with_grad, without, strict=True):
         assert_close(name, a, b, tol=0)
@@ -73,12 +76,12 @@ def test_pointwise_backward_is_the_derivative_of_pointwise_forward():
     g = torch.Generator().manual_seed(5)
     gates = torch.randn(N, 4 * H, generator=g, dtype=torch.float64, requires_grad=True)
     c_prev = torch.randn(N, H, generator=g, dtype=torch.float64, requires_grad=True)
-    h, c, acts = fused.lstm_pointwise(gates, c_prev)
+    h, c, acts = lstm_fast.lstm_pointwise(gates, c_prev)
     dh, dc = (
         torch.randn(N, H, generator=g, dtype=torch.float64),
         torch.randn(N, H, generator=g, dtype=torch.float64),
     )
-    dgates, dc_prev = fused.lstm_pointwise_backward(
+    dgates, dc_prev = lstm_fast.lstm_pointwise_backward(
         dh, dc, acts.detach(), c_prev.detach(), c.detach()
     )
     auto = torch.autograd.grad((h * dh).sum() + (c * dc).sum(), [gates, c_prev])
@@ -95,9 +98,9 @@ def test_compiled_step_agrees_with_the_eager_step():
     inputs = layer_inputs(dtype=torch.float32, seed=6)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # a silent fallback would pass untested
-        compiled = fused.lstm_layer(*inputs, fusion="compile")
+        compiled = lstm_fast.lstm_layer(*inputs, fusion="compile")
         grads_compiled = torch.autograd.grad(sum(o.sum() for o in compiled), inputs)
-    eager = fused.lstm_layer(*inputs, fusion="none")
+    eager = lstm_fast.lstm_layer(*inputs, fusion="none")
     grads_eager = torch.autograd.grad(sum(o.sum() for o in eager), inputs)
     for name, a, b in zip(["hs", "h_T", "c_T"], compiled, eager, strict=True):
         assert_close(name, a, b, tol=1e-5)
@@ -112,28 +115,28 @@ def test_a_failed_compile_warns_and_falls_back(monkeypatch):
 
         return fail
 
-    monkeypatch.setattr(fused, "_compile", broken)
-    monkeypatch.setattr(fused, "_compiled", {})
-    monkeypatch.setattr(fused, "_failed", set())
+    monkeypatch.setattr(speed, "_compile", broken)
+    monkeypatch.setattr(speed, "_compiled", {})
+    monkeypatch.setattr(speed, "_failed", set())
     inputs = layer_inputs(seed=7)
     with pytest.warns(RuntimeWarning, match="no C compiler here"):
-        out = fused.lstm_layer(*inputs, fusion="compile")
-    expected = fused.lstm_layer(*inputs, fusion="none")
+        out = lstm_fast.lstm_layer(*inputs, fusion="compile")
+    expected = lstm_fast.lstm_layer(*inputs, fusion="none")
     assert_close("hs after the fallback", out[0], expected[0], tol=1e-15)
     out[0].sum().backward()  # the backward step falls back too
     assert inputs[3].grad is not None
 
 
 def test_fusion_settings():
-    assert fused.resolve_fusion("auto", torch.device("cpu")) == "none"
-    assert fused.resolve_fusion("auto", torch.device("cuda")) == "compile"
-    assert fused.resolve_fusion("script", torch.device("cpu")) == "script"
+    assert speed.resolve_fusion("auto", torch.device("cpu")) == "none"
+    assert speed.resolve_fusion("auto", torch.device("cuda")) == "compile"
+    assert speed.resolve_fusion("script", torch.device("cpu")) == "script"
     with pytest.raises(ValueError, match="fusion must be one of"):
-        fused.set_fusion("fast please")
-    before = fused.get_fusion()
-    fused.set_fusion("none")
-    assert fused.get_fusion() == "none"
-    fused.set_fusion(before)
+        speed.set_fusion("fast please")
+    before = speed.get_fusion()
+    speed.set_fusion("none")
+    assert speed.get_fusion() == "none"
+    speed.set_fusion(before)
 
 
 def test_module_impls_agree_in_float32():
@@ -152,10 +155,10 @@ def test_a_failed_cuda_graph_warns_and_runs_directly(monkeypatch):
     def broken(fn, args):
         raise RuntimeError("capture failed")
 
-    monkeypatch.setattr(fused, "_Graphed", broken)
-    monkeypatch.setattr(fused, "_graphs", {})
-    monkeypatch.setattr(fused, "_CUDA_GRAPHS", True)
+    monkeypatch.setattr(speed, "_Graphed", broken)
+    monkeypatch.setattr(speed, "_graphs", {})
+    monkeypatch.setattr(speed, "_CUDA_GRAPHS", True)
     with pytest.warns(RuntimeWarning, match="capture failed"):
-        out = fused._graphed("forward", (), lambda a: (a + 1,), (torch.zeros(2),))
+        out = speed.graphed("forward", (), lambda a: (a + 1,), (torch.zeros(2),))
     assert torch.equal(out[0], torch.ones(2))
-    assert fused._CUDA_GRAPHS is False
+    assert speed._CUDA_GRAPHS is False
