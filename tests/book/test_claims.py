@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import jupytext
+import numpy as np
 import pytest
 from jupyter_cache import get_cache
 
@@ -73,6 +74,59 @@ def test_ch1_gradient_ordering_matches_the_text(built_site):
     )
 
 
+def vector(out: str, label: str) -> np.ndarray:
+    """The numbers printed after `label` on one line, as an array."""
+    match = re.search(re.escape(label) + r"\s*\[([-\d.e\s]+)\]", out)
+    assert match, f"nothing printed after {label!r}"
+    return np.array(match.group(1).split(), dtype=float)
+
+
+def test_ch1_pulse_trace_fades_while_the_state_does_not(built_site):
+    """Check chapter 1's pulse: the difference between the runs with and without the pulse shrinks
+    at every step, from 0.63 to about 0.03, while the quiet run's state stays near 0.5."""
+    out = printed(built_site, "01_rnn_vs_lstm")
+    trace = vector(out, "size of the pulse's trace:")
+    quiet = vector(out, "size of h_t, without the pulse:")
+    assert len(trace) == 8 and np.all(np.diff(trace) < 0), f"the trace does not shrink: {trace}"
+    assert abs(trace[0] - 0.63) < 0.005 and trace[-1] < 0.05, f"trace {trace}"
+    assert list(np.round(trace[1:3], 2)) == [0.45, 0.26], f"the text quotes 0.45, 0.26: {trace}"
+    assert np.all((quiet > 0.4) & (quiet < 0.7)), f"the quiet run should hover near 0.5: {quiet}"
+
+
+def test_ch6_gradient_across_time_matches_the_text(built_site):
+    """Check chapter 6's findings: the RNN's gradient loses about 28 orders of magnitude in 99
+    steps; the LSTM with f near 0.5 also vanishes, more slowly; the cell-state gradient shrinks per
+    step by a little more than the mean forget gate; with f near 0.98 over a tenth remains."""
+    out = printed(built_site, "06_bptt")
+    rnn = np.array(
+        re.search(r"RNN: \|\|dL/dh_\{T-k\}\|\| at k = 0, 10, 50, 99: (.*)", out).group(1).split(),
+        dtype=float,
+    )
+    assert 27 <= np.log10(rnn[0] / rnn[3]) < 29.5, f"RNN gradient sizes {rnn}"
+    runs = {}
+    for b, mean_f, rate, c_sizes, h_sizes in re.findall(
+        r"forget bias (\d): mean f_t ([\d.]+), \|\|dL/dC\|\| shrinks by ([\d.]+) per step\n"
+        r"\s+\|\|dL/dC_\{T-k\}\|\| at k = 0, 10, 50, 99: (.*)\n"
+        r"\s+\|\|dL/dh_\{T-k\}\|\| at k = 0, 10, 50, 99: (.*)",
+        out,
+    ):
+        c = np.array(c_sizes.split(), dtype=float)
+        h = np.array(h_sizes.split(), dtype=float)
+        runs[int(b)] = (float(mean_f), float(rate), c, h)
+    assert sorted(runs) == [0, 1, 2, 4], f"forget biases printed: {sorted(runs)}"
+    quoted = {0: (0.50, 0.59), 1: (0.73, 0.83), 2: (0.88, 0.95), 4: (0.98, 0.98)}
+    for b, (mean_f, rate, _, _) in runs.items():
+        assert mean_f <= rate <= mean_f + 0.1, f"bias {b}: per-step {rate} vs mean f {mean_f}"
+        assert (round(mean_f, 2), round(rate, 2)) == quoted[b], f"bias {b}: {mean_f}, {rate}"
+    c0, h0 = runs[0][2], runs[0][3]
+    assert c0[3] < 1e-20 and h0[3] < 1e-20, "the text says f near 0.5 vanishes below 1e-20"
+    assert h0[3] > rnn[3], "the text says the default LSTM vanishes more slowly than the RNN"
+    c4 = runs[4][2]
+    assert 5e-3 < c4[3] < 5e-2 and c4[3] > c4[0] / 10, f"bias 4: ||dL/dC|| {c4}"
+    entering = [runs[b][2][0] for b in (0, 1, 2, 4)]
+    assert entering[3] == min(entering), f"the text says bias 4 enters smallest: {entering}"
+
+
 def test_ch3_sigmoid_rounding_thresholds(built_site):
     """Check the float64 and float32 thresholds quoted in chapter 3 and the misconceptions page."""
     out = printed(built_site, "03_forget_gate")
@@ -80,9 +134,9 @@ def test_ch3_sigmoid_rounding_thresholds(built_site):
     assert "float32: sigmoid(z) == 1.0 from z = 16.64" in out
 
 
-def test_ch7_gated_cells_perform_alike(built_site):
-    """Check chapter 7's statement that the gated cells end up close together (within 25%)."""
-    out = printed(built_site, "07_variants")
+def test_ch8_gated_cells_perform_alike(built_site):
+    """Check chapter 8's statement that the gated cells end up close together (within 25%)."""
+    out = printed(built_site, "08_variants")
     mse = {
         n: float(v) for n, v in re.findall(r"^(\w+)\s+params\s+\d+\s+test MSE ([\d.]+)", out, re.M)
     }
@@ -90,10 +144,10 @@ def test_ch7_gated_cells_perform_alike(built_site):
     assert max(gated) < 1.25 * min(gated), f"test MSEs {mse}"
 
 
-def test_ch8_forecasts_match_the_text(built_site):
-    """Check chapter 8: the free-running sine forecast stays accurate over 140 steps and the LSTM
+def test_ch10_forecasts_match_the_text(built_site):
+    """Check chapter 10: the free-running sine forecast stays accurate over 140 steps and the LSTM
     beats the 'same month last year' forecast of sales."""
-    out = printed(built_site, "08_project")
+    out = printed(built_site, "10_project")
     free = float(re.search(r"first 140 steps: (\S+)", out).group(1))
     assert free < 0.01, f"free-running MSE over 140 steps is {free}"
     lstm, naive = map(

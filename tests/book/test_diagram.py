@@ -103,3 +103,48 @@ def test_plot_over_time_shows_t_by_h_and_refuses_3d():
     np.testing.assert_array_equal(image, values.T)
     with pytest.raises(ValueError, match=r"expected \(T, H\)"):
         figures.plot_over_time(np.zeros((2, 3, 4)))
+
+
+def test_backward_cell_labels_gradients_and_reverses_arrows():
+    """Check that backward=True labels every state with a δ and points the C line's arrow left."""
+    forward = figures.draw_lstm_cell()
+    backward = figures.draw_lstm_cell(backward=True)
+    texts = _text_colors(backward)
+    for label in (r"$\delta C_{t-1}$", r"$\delta h_{t-1}$", r"$\delta x_t$", r"$\delta f_t$"):
+        assert label in texts, f"{label} missing from the backward diagram"
+    assert r"$C_{t-1}$" in _text_colors(forward) and r"$C_{t-1}$" not in texts
+    assert r"$\times f_t$" in texts  # the carousel's only factor
+
+    def c_line_arrow(ax):  # the arrow on the cell-state line (y = 4.9) that has a head
+        for patch in ax.patches:
+            path = getattr(patch, "_posA_posB", None)
+            if path and path[0][1] == path[1][1] == 4.9:
+                yield path[1][0] - path[0][0]
+
+    forward_dx, backward_dx = list(c_line_arrow(forward)), list(c_line_arrow(backward))
+    assert forward_dx and all(dx > 0 for dx in forward_dx), forward_dx
+    assert backward_dx and all(dx < 0 for dx in backward_dx), backward_dx
+
+
+def test_backward_carousel_highlight_and_refusals():
+    """Check the carousel highlight colours δC and greys δh, and that bad combinations are named."""
+    texts = _text_colors(figures.draw_lstm_cell(backward=True, highlight="cell_state"))
+    assert texts[r"$\delta C_{t-1}$"] == figures.ON
+    assert texts[r"$\delta h_{t-1}$"] == figures.OFF
+    with pytest.raises(ValueError, match="backward=True draws the standard names only"):
+        figures.draw_lstm_cell(backward=True, names="udacity")
+
+
+def test_unrolled_backward_marks_each_forget_factor():
+    """Check that the unrolled backward chain labels δC_0, δh_0 and the factors f_2 ... f_T."""
+    ax = figures.draw_unrolled(4, backward=True, highlight="cell_state")
+    texts = _text_colors(ax)
+    assert {r"$\delta C_0$", r"$\delta h_0$", "$L$"} <= set(texts)
+    assert [t for t in texts if t.startswith(r"$\times f_")] == [
+        r"$\times f_{2}$",
+        r"$\times f_{3}$",
+        r"$\times f_{4}$",
+    ]
+    assert texts[r"$\delta C_0$"] == figures.ON and texts[r"$\delta h_0$"] == figures.OFF
+    with pytest.raises(ValueError, match="unknown part"):
+        figures.draw_unrolled(3, highlight="gates")
