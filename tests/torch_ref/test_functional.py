@@ -295,16 +295,59 @@ def test_gates_and_head_agree_with_np_ref():
     )
 
 
-def test_params_from_module_agrees_with_lstm_ref_params():
-    from lstm_ref.params import from_torch
+# ---------------------------------------------------------------------------------------------
+# Layout conversions (lstm_ref.params) for tensors, against torch.nn's own modules.
 
-    for ref_cls, cell in ((torch.nn.LSTM, "lstm"), (torch.nn.GRU, "gru")):
-        ref = torch_twin(ref_cls, num_layers=2)
-        theirs = from_torch(ref.state_dict(), cell=cell)
-        for layer in range(2):
-            assert_tree_close(
-                f"{cell} layer {layer}",
-                tr.params_from_module(ref, layer=layer),
-                theirs[layer],
-                tol=1e-15,
-            )
+TORCH_MODULES = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
+FORWARD = {"rnn": tr.rnn_forward, "lstm": tr.lstm_forward, "gru": tr.gru_forward}
+
+
+@pytest.mark.parametrize("cell", list(TORCH_MODULES))
+def test_params_from_module_runs_each_layer_like_torch_nn(cell):
+    ref = torch_twin(TORCH_MODULES[cell], num_layers=2, batch_first=True)
+    x = randn(N, T, D, seed=50)
+    layer_in = x
+    for layer in range(2):
+        layer_in = FORWARD[cell](layer_in, tr.params_from_module(ref, layer=layer))[0]
+    assert_close("top layer's hs", layer_in, ref(x)[0])
+
+
+@pytest.mark.parametrize("cell", list(TORCH_MODULES))
+def test_params_loaded_into_torch_nn_give_our_outputs(cell):
+    """Tensors through load_params and through to_torch: torch.nn then computes what we do."""
+    from lstm_ref.params import to_torch
+
+    p = {k: torch.from_numpy(v) * 2 for k, v in init_params(cell, D, H, seed=9).items()}
+    x = randn(N, T, D, seed=51)
+    hs = FORWARD[cell](x, p)[0]
+    by_load = TORCH_MODULES[cell](D, H, batch_first=True, dtype=torch.float64)
+    tr.load_params(by_load, p)
+    assert_close("hs via load_params", by_load(x)[0], hs)
+    by_state = TORCH_MODULES[cell](D, H, batch_first=True, dtype=torch.float64)
+    by_state.load_state_dict(to_torch([p], cell))
+    assert_close("hs via to_torch", by_state(x)[0], hs)
+
+
+def test_stacked_gates_are_torch_nns_rows():
+    """stack_gates on tensors gives nn.LSTMCell's stacked weight: [weight_hh | weight_ih], and one
+    bias per gate, the sum of its two."""
+    ref = torch_twin(torch.nn.LSTMCell)
+    W, b = tr.stack_gates(tr.params_from_module(ref))
+    assert torch.equal(W, torch.cat([ref.weight_hh, ref.weight_ih], dim=1).detach())
+    assert_close("b", b, ref.bias_ih + ref.bias_hh, tol=0)
+    back = tr.unstack_gates(W, b)
+    assert all(torch.equal(back[k], v) for k, v in tr.params_from_module(ref).items())
+
+
+@pytest.mark.parametrize("cls", [tr.PeepholeLSTMCell, tr.CoupledLSTMCell])
+def test_variant_cells_load_and_read_back_their_params(cls):
+    kind = "peephole" if cls is tr.PeepholeLSTMCell else "coupled"
+    p = {k: torch.from_numpy(v) for k, v in init_params(kind, D, H, seed=10).items()}
+    cell = cls(D, H, dtype=torch.float64)
+    tr.load_params(cell, p)
+    x_t, h, c = randn(N, D, seed=52), randn(N, H, seed=53), randn(N, H, seed=54)
+    forward = tr.peephole_cell_forward if kind == "peephole" else tr.coupled_cell_forward
+    h_t, c_t, _ = forward(x_t, h, c, p)
+    mine_h, mine_c = cell(x_t, (h, c))
+    assert_close("h_t", mine_h, h_t)
+    assert_close("c_t", mine_c, c_t)
