@@ -8,6 +8,7 @@ empty PATH, so that nothing is installed for real; tests/conftest.py's rule is c
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -116,6 +117,33 @@ def test_under_ci_a_missing_package_fails(rules, monkeypatch, package):
         rules.require(package)
 
 
+def test_without_bubblewrap_the_sandbox_tests_skip_with_one_line(tmp_path):
+    """End to end: no bwrap on the PATH, so the grading never starts and one line says why."""
+    environ = {k: v for k, v in os.environ.items() if k != "CI"}
+    environ["PATH"] = str(Path(sys.executable).parent)  # the virtual environment's bin alone
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--basetemp",
+            str(tmp_path),
+        ]
+        + ["tests/autograde/test_sandbox.py"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    skipped = [line for line in proc.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skipped) == 1 and "apt-get install bubblewrap" in skipped[0], proc.stdout[-3000:]
+    assert re.search(r"\b\d+ skipped", proc.stdout) and "passed" not in proc.stdout
+
+
 def test_ci_false_is_not_ci(rules, monkeypatch):
     monkeypatch.setenv("CI", "false")
     with pytest.raises(pytest.skip.Exception):
@@ -130,6 +158,8 @@ def test_slow_means_the_site_build_the_browser_and_the_grading_pipeline():
         "tests/exercises/test_pipeline.py",
         "tests/autograde/test_corpus.py",
         "tests/autograde/test_assignments.py",
+        "tests/autograde/test_integrity.py",
+        "tests/autograde/test_sandbox.py",
     ]
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
