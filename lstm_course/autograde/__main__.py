@@ -1,5 +1,5 @@
-"""``python -m lstm_course.autograde``: see lstm_course.autograde.cli."""
+"""``python -m lstm_course.autograde [options]``: the grader's options, without a subcommand."""
 
-from lstm_course.autograde.cli import main
+from lstm_course.autograde.cli import grade_main
 
-raise SystemExit(main())
+raise SystemExit(grade_main())

@@ -1,29 +1,26 @@
-"""Check the student's functions outside their kernel: recompute, compare in the grader.
+"""The outside check's two ends in the grader: the calls to make, and the verdict on the results.
 
 The tests of a notebook run in the same process as the student's code, so a student can always
-find a way to make them pass (the runner's guards only make the common ways fail). This check
-does not depend on that process: the grader starts a second, fresh sandbox that runs only the
-notebook's non-test cells, calls each answer function that has a namesake in ``lstm_ref.np_ref``
-(same parameter names) on inputs the grader generated, and sends back the raw arrays (``.npy``,
-no pickles). The grader computes ``lstm_ref.np_ref`` on the same inputs in its own process,
-where no student code ever ran, and compares. Forging agreement requires computing the right
-answer. In the fresh sandbox every reference function is wrapped, so a function that calls
-``lstm_ref.np_ref`` or ``lstm_ref.torch_ref`` instead of implementing is caught however it got
-hold of it.
-
-A function that gives wrong values here while one of its tests passed loses that test (the pass
-is not trusted) and is flagged; one that fails or calls the reference is flagged only.
+find a way to make them pass (the runner's guards only make the common ways fail). The outside
+check does not depend on that process: ``verify.recompute`` starts a second, fresh sandbox that
+runs only the notebook's non-test cells and calls each answer function that has a namesake in
+``lstm_ref.np_ref`` (same parameter names) on the inputs ``plan`` generated (``_recompute``),
+which sends back the raw arrays (``.npy``, no pickles: ``_transport``). ``judge`` computes
+``lstm_ref.np_ref`` on the same inputs in the grader's own process, where no student code ever
+ran, and compares. Forging agreement requires computing the right answer. In the fresh sandbox
+every reference function is wrapped, so a function that calls the reference
+(``policy.REFERENCE_MODULES``) instead of implementing is caught however it got hold of it.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import inspect
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from lstm_course.autograde._transport import decode_array
 
 N, T, D, H, K = 3, 4, 5, 6, 2  # all different, so a swapped axis shows
 CELLS = ("lstm", "rnn", "gru", "peephole", "coupled")
@@ -116,30 +113,6 @@ def plan(functions: dict[str, list[str]] | list[str], seed_text: str) -> list[Ca
         if ok:
             calls.append(Call(f"{name}", name, args))
     return calls
-
-
-# -- transport: arrays as .npy bytes, never pickles ----------------------------------------
-def encode_array(a: np.ndarray) -> str:
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def decode_array(text: str) -> np.ndarray:
-    data = base64.b64decode(text.encode("ascii"), validate=True)
-    if len(data) > 64 * 2**20:
-        raise ValueError("array too large")
-    return np.load(io.BytesIO(data), allow_pickle=False)
-
-
-def encode_args(args: dict) -> dict:
-    out = {}
-    for k, v in args.items():
-        if isinstance(v, dict):
-            out[k] = {"dict": {kk: encode_array(vv) for kk, vv in v.items()}}
-        else:
-            out[k] = {"array": encode_array(v)}
-    return out
 
 
 @dataclass

@@ -1,5 +1,8 @@
 """Run the notebook runner inside bubblewrap, with resource limits and a wall-clock watchdog.
 
+This module builds the sandbox and starts the runner in it; ``channel`` reads what the runner
+reports and stops it at the limits.
+
 The sandbox sees a read-only ``/usr``, the Python installation and virtual environment, the
 installed ``lstm_ref`` package, fresh ``/proc``, ``/dev`` and ``/tmp``, and a size-limited tmpfs
 home into which the runner copies the submission (a read-only bind of the grader's private
@@ -18,17 +21,16 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import select
 import shutil
-import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import lstm_course
 import lstm_ref
+from lstm_course.autograde.channel import RunResult, explain_end, watch
 
 HOME = "/home/student"
 SUBMISSION = "/home/student/.submission"  # read-only copy the runner starts from
@@ -62,22 +64,6 @@ class Limits:
             "nofile": self.nofile,
             "core": 0,
         }
-
-
-@dataclass
-class RunResult:
-    """What came back from one sandboxed run."""
-
-    cells: dict[int, dict] = field(default_factory=dict)  # cell index -> {"outputs", "tamper"}
-    oracle: dict[str, dict] = field(default_factory=dict)  # call id -> what the function returned
-    ready: bool = False
-    done: bool = False
-    started: int | None = None  # the cell running when the run ended, if it did not finish
-    failure: str | None = None  # why the run ended early, in words
-    stderr_tail: str = ""
-    garbage: int = 0  # lines on the result channel that were not the runner's messages
-    conflicts: set[int] = field(default_factory=set)  # cells reported twice, differently
-    wall_s: float = 0.0
 
 
 def _bwrap_supports(option: str) -> bool:
@@ -303,7 +289,7 @@ class Sandbox:
                 proc.stdin.close()
             except (BrokenPipeError, OSError):
                 pass
-            self._collect(proc, rfd, result, t0, nonce)
+            watch(proc, rfd, result, t0, nonce, self.limits)
         result.wall_s = time.monotonic() - t0
         try:
             with open(err_path, "rb") as fh:
@@ -311,114 +297,8 @@ class Sandbox:
                 result.stderr_tail = fh.read().decode("utf-8", "replace")
         except OSError:
             pass
-        if not result.done and result.failure is None:
-            code = proc.returncode
-            how = (
-                f"was killed by signal {signal.Signals(-code).name}"
-                if code is not None and code < 0
-                else f"exited with status {code}"
-            )
-            if not result.ready:
-                result.failure = f"the notebook could not be started: the runner {how}"
-            else:
-                result.failure = f"the kernel died: the notebook's process {how}"
-            hint = _crash_hint(result.stderr_tail, code)
-            if hint:
-                result.failure += f" ({hint})"
+        explain_end(result, proc.returncode)
         return result
-
-    def _collect(
-        self, proc: subprocess.Popen, rfd: int, result: RunResult, t0: float, nonce: str
-    ) -> None:
-        limits = self.limits
-        buffer = b""
-        total = 0
-        cap = 8 * limits.max_output + 16 * 2**20
-        cell_started = time.monotonic()
-        grace = max(2.0, 0.25 * limits.cell_timeout)
-        try:
-            while True:
-                now = time.monotonic()
-                cell_deadline = cell_started + limits.cell_timeout + grace
-                deadline = min(t0 + limits.notebook_timeout, cell_deadline)
-                if now >= deadline:
-                    if now >= t0 + limits.notebook_timeout:
-                        result.failure = (
-                            f"the notebook ran past the grader's limit of "
-                            f"{limits.notebook_timeout:g} s and was stopped"
-                        )
-                    else:
-                        result.failure = (
-                            f"a cell ran past the limit of {limits.cell_timeout:g} s and did not "
-                            "stop when interrupted; the notebook was stopped"
-                        )
-                    break
-                ready, _, _ = select.select([rfd], [], [], min(1.0, deadline - now))
-                if not ready:
-                    continue
-                chunk = os.read(rfd, 1 << 16)
-                if not chunk:  # the runner closed the channel: let it exit on its own
-                    try:
-                        proc.wait(timeout=5)
-                    except subprocess.TimeoutExpired:
-                        pass
-                    break
-                total += len(chunk)
-                if total > cap:
-                    result.failure = "the notebook produced more output than the grader accepts"
-                    break
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    if self._message(line, result, nonce):
-                        cell_started = time.monotonic()
-        finally:
-            _kill(proc)
-            os.close(rfd)
-
-    @staticmethod
-    def _message(line: bytes, result: RunResult, nonce: str) -> bool:
-        """Record one message; return True when a new cell started."""
-        try:
-            msg = json.loads(line)
-            event = msg["event"]
-            if msg.get("nonce") != nonce:
-                raise KeyError("nonce")
-        except (ValueError, KeyError, TypeError, AttributeError):
-            result.garbage += 1
-            return False
-        if event == "ready":
-            result.ready = True
-        elif event == "start" and isinstance(msg.get("index"), int):
-            result.started = msg["index"]
-            return True
-        elif event == "cell" and isinstance(msg.get("index"), int):
-            first = result.cells.setdefault(msg["index"], msg)  # the first report stands
-            if first is not msg and first.get("outputs") != msg.get("outputs"):
-                result.conflicts.add(msg["index"])
-            result.started = None
-        elif event == "oracle" and isinstance(msg.get("id"), str):
-            result.oracle.setdefault(msg["id"], msg)
-        elif event == "done":
-            result.done = True
-        else:
-            result.garbage += 1
-        return False
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.kill()
-    except ProcessLookupError:
-        pass
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def _user_process_count() -> int:
@@ -434,18 +314,3 @@ def _user_process_count() -> int:
         except OSError:
             continue
     return count
-
-
-def _crash_hint(stderr: str, code: int | None) -> str:
-    text = stderr.lower()
-    if "memoryerror" in text or "cannot allocate" in text or "out of memory" in text:
-        return "it ran out of memory; the limit is the --memory option"
-    if code == -signal.SIGXCPU or code == -signal.SIGKILL and "cpu" in text:
-        return "it used up its CPU time"
-    if code == -signal.SIGXFSZ:
-        return "it wrote a file larger than the limit"
-    if code == -signal.SIGKILL:
-        return "killed: out of memory, CPU time, or stopped by the grader"
-    if code is not None and code >= 0:
-        return "the notebook called exit or os._exit, or crashed"
-    return ""

@@ -11,14 +11,10 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from lstm_course.autograde import oracle
-from lstm_course.autograde.notebook import (
-    Template,
-    load_submission,
-    reference_use,
-    restore,
-    unrun_notebook,
-)
+from lstm_course.autograde import _transport, oracle
+from lstm_course.autograde.load import load_submission
+from lstm_course.autograde.restore import Template, restore, unrun_notebook
+from lstm_course.autograde.verify import reference_use
 
 
 def _meta(gid, **kw):
@@ -241,7 +237,7 @@ def _report(value) -> dict:
     def enc(v):
         if isinstance(v, tuple):
             return {"t": "seq", "items": [enc(x) for x in v]}
-        return {"t": "array", "npy": oracle.encode_array(np.asarray(v, dtype=float))}
+        return {"t": "array", "npy": _transport.encode_array(np.asarray(v, dtype=float))}
 
     return {"result": enc(value), "error": None, "reference_calls": []}
 
@@ -269,8 +265,8 @@ def test_judge_compares_every_array_of_a_tuple_result():
 
 def test_arrays_travel_without_pickles():
     with pytest.raises(ValueError):
-        oracle.encode_array(np.array([object()], dtype=object))
+        _transport.encode_array(np.array([object()], dtype=object))
     buf = io.BytesIO()
     np.save(buf, np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError):
-        oracle.decode_array(base64.b64encode(buf.getvalue()).decode())
+        _transport.decode_array(base64.b64encode(buf.getvalue()).decode())
