@@ -1,11 +1,12 @@
-"""Grading 40 submissions: `python -m lstm_course.autograde` (sandboxed, parallel) vs serial nbgrader.
+"""Grading 40 submissions: the course's grader (sandboxed, parallel) vs serial nbgrader.
 
 Both graders get the same 40 submissions of one assignment (default ex02_forget_gate), each in
 its own temporary copy of the course (own gradebook): 24 correct, 8 wrong in the first function,
 8 handed back blank. The command lines are the ones an instructor runs:
 
     nbgrader autograde <assignment> --force                       (serial, no sandbox)
-    python -m lstm_course.autograde --assignment <assignment> --force  (sandbox on, --jobs = cores)
+    python -m lstm_course.autograde --assignment <assignment> --force  (sandbox on, --jobs = cores;
+                                                  the same as lstm-course grade ...)
 
 Ours runs before and after nbgrader and the slower of its two runs counts, since the machine
 may be shared. The scores of both are compared submission by submission (they must agree), and the times,
@@ -142,8 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         "jobs": args.jobs,
         "cores": os.cpu_count(),
         "sandbox": summary["sandbox"],
-        "seconds_lstm_ref_autograde": round(t_ours, 2),
-        "seconds_lstm_ref_autograde_runs": [round(t_first, 2), round(t_second, 2)],
+        "seconds_lstm_course_grade": round(t_ours, 2),
+        "seconds_lstm_course_grade_runs": [round(t_first, 2), round(t_second, 2)],
         "seconds_nbgrader_autograde_serial": round(t_nbgrader, 2),
         "ratio": round(ratio, 3),
         "goal_ratio_at_most": 0.5,
