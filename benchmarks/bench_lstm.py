@@ -92,7 +92,7 @@ from threadpoolctl import threadpool_info  # noqa: E402
 
 import lstm_ref.np_ref as npr  # noqa: E402
 import lstm_ref.torch_ref as tr  # noqa: E402
-from lstm_ref.torch_ref import speed as fused  # noqa: E402
+from lstm_ref.torch_ref import speed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # Set on the course machines, they pick OpenBLAS's kernels and cache size by hand (`make bench`
@@ -195,14 +195,14 @@ def make_runner(impl: str, cfg: dict, mode: str, state: dict, device: str, sync)
     fusion = "none" if impl in ("eager", "fast") else "compile"  # "fast": unfused, even on a GPU
 
     def with_fusion():
-        before = fused.get_fusion()
-        fused.set_fusion(fusion)
-        fused.set_cuda_graphs(impl == "graphs")
+        before = speed.get_fusion()
+        speed.set_fusion(fusion)
+        speed.set_cuda_graphs(impl == "graphs")
         try:
             return run()
         finally:
-            fused.set_fusion(before)
-            fused.set_cuda_graphs(False)
+            speed.set_fusion(before)
+            speed.set_cuda_graphs(False)
 
     return with_fusion
 
