@@ -70,6 +70,7 @@ def require(package: str) -> None:
     pytest.skip(message)
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects by marker
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if is_slow(item):
