@@ -38,7 +38,7 @@ def build_course_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lstm-course", description="Tools of the open LSTM course for instructors."
     )
-    commands = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = p.add_subparsers(dest="command", title="commands", required=True)
     add_grade_options(
         commands.add_parser(
             "grade", help="grade every submission, each in a sandbox", description=GRADE_DESCRIPTION
