@@ -60,3 +60,14 @@ __all__ = [
     "random_arrays",
     "random_params",
 ]
+
+# Each function says it belongs here, where a test cell finds it (NumPy does the same for its
+# public functions): help() and the grader's integrity messages name lstm_course.grading.compare.
+# The names are also put in the order of __all__, the order in which the grader's guard checks
+# this module and reports what a notebook replaced.
+for _name in __all__:
+    _value = globals().pop(_name)
+    if callable(_value):
+        _value.__module__ = __name__
+    globals()[_name] = _value
+del _name, _value
