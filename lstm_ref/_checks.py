@@ -103,14 +103,10 @@ class ShapeChecker:
                 if size < 1:
                     raise ValueError(f"{name} has shape {shape}; {letter} must be at least 1")
                 self.dims[letter] = size
-            elif " + " in letter:  # 'H + D' with H known gives D
-                known, unknown = letter.split(" + ")
-                if known in self.dims and unknown not in self.dims:
-                    if size - self.dims[known] < 1:
-                        raise ValueError(f"{name} has shape {shape}; expected {expected_text} "
-                                         f"with {known} = {self.dims[known]} and {unknown} >= 1")  # fmt: skip
-                    self.dims[unknown] = size - self.dims[known]
-        expected = tuple(self.size(letter) for letter in letters)
+        try:
+            expected = tuple(self.size(letter) for letter in letters)
+        except NameError:  # a letter nothing fixed: D when no weight is wider than H, say
+            raise ValueError(f"{name} has shape {shape}; expected {expected_text}") from None
         if shape != expected:
             raise ValueError(f"{name} has shape {shape}; expected {expected_text} = {expected}")
 
@@ -254,6 +250,28 @@ class TensorChecker(ShapeChecker):
         super().check_same_kind(name, value)
 
 
+def check_step(check: ShapeChecker, spec: Mapping, x_t, params, **states):
+    """One step's inputs: x_t (N, D), each state (N, H), then the params against ``spec``."""
+    x_t = check("x_t", x_t, "N", "D")
+    states = [check(name, value, "N", "H") for name, value in states.items()]
+    return x_t, check.params("params", params, spec), states
+
+
+def check_sequence(check: ShapeChecker, spec: Mapping, x, params, **initial):
+    """A sequence x (N, T, D), the params against ``spec`` and the initial states (N, H).
+
+    The sizes come from the data first: x gives N, T, D; h0, when given, gives H; otherwise the
+    parameters do, by majority, so one wrong parameter is the one named. A state that is None
+    becomes zeros.
+    """
+    x = check("x", x, "N", "T", "D")
+    (first, h0), *rest = initial.items()
+    h0 = None if h0 is None else check(first, h0, "N", "H")
+    params = check.params("params", params, spec)
+    states = [check.state(first, None) if h0 is None else h0]
+    return x, params, states + [check.state(name, value) for name, value in rest]
+
+
 def check_finite(name: str, array: np.ndarray) -> None:
     """Raise ValueError naming the first NaN or infinity in ``array``."""
     if not np.isfinite(array).all():
@@ -275,8 +293,9 @@ def open_cache(cache, forward: str, backward: str) -> Cache:
     """``cache`` if ``forward`` made it; otherwise a TypeError that says where it must come from."""
     if isinstance(cache, Cache) and cache.forward == forward:
         return cache
-    got = f"the cache of {cache.forward}" if isinstance(cache, Cache) else type(cache).__name__
-    article = "" if isinstance(cache, Cache) else "a "
+    got = (
+        f"the cache of {cache.forward}" if isinstance(cache, Cache) else f"a {type(cache).__name__}"
+    )
     raise TypeError(
-        f"{backward} needs the cache that {forward} returned (its last value); got {article}{got}"
+        f"{backward} needs the cache that {forward} returned (its last value); got {got}"
     )

@@ -5,20 +5,18 @@ Three layouts of the same numbers, for NumPy arrays and torch tensors alike:
 - ours, a dict per cell (``lstm_ref.specs.PARAM_SPECS``): ``W_f`` (H, H + D) acting on
   [h_{t-1}, x_t], one bias ``b_f`` (H,), and so on;
 - stacked (``stack_gates``): the gates' weights in rows, W (G·H, H + D) and b (G·H,), in the order
-  of ``specs.GATE_ORDER`` (LSTM: i, f, c, o, PyTorch's i, f, g, o), what the fast paths use;
+  of ``specs.GATE_ORDER`` (PyTorch's), what the fast paths use;
 - torch.nn's (``to_torch``, ``from_torch``, ``params_from_module``, ``load_params``): the input
   and hidden weights apart and two biases, ``weight_ih`` (G·H, D), ``weight_hh`` (G·H, H),
   ``bias_ih`` and ``bias_hh`` (G·H,); torch_ref's peephole modules add ``weight_peephole`` (3H,).
 
     W_f = [weight_hh_f | weight_ih_f]   (H, H + D)        b_f = bias_ih_f + bias_hh_f
 
-The two biases only ever appear as a sum in the LSTM and RNN, so we keep one. Going to PyTorch
-puts it in ``bias_ih`` and zeros in ``bias_hh``: ours -> torch -> ours is exact, and torch -> ours
--> torch gives the same function (weights bit-for-bit, each bias pair's sum preserved).
-The GRU's new gate is the exception: r_t multiplies ``W_hn h + b_hn`` only, so ``b_xn`` and ``b_hn``
-stay apart, exactly as in PyTorch.
-
-Nothing here imports torch unless tensors are given or ``as_tensors=True`` is asked for.
+The two biases only ever appear as a sum in the LSTM and RNN, so we keep one; going to PyTorch
+puts it in ``bias_ih`` and zeros in ``bias_hh`` (ours -> torch -> ours is exact; torch -> ours ->
+torch keeps weights bit-for-bit and each bias pair's sum). The GRU's new gate keeps ``b_xn`` and
+``b_hn`` apart, as PyTorch does: r_t multiplies ``W_hn h + b_hn`` only. Nothing here imports torch
+unless tensors are given or ``as_tensors=True`` is asked for.
 """
 
 from __future__ import annotations
@@ -82,7 +80,7 @@ def _zeros(like, size: int):
 
 def stack_gates(params: Mapping, cell: str = "lstm"):
     """W (G·H, H + D) and b (G·H,): the gates' weights and biases stacked in rows, in the order
-    ``specs.GATE_ORDER[cell]`` (LSTM: i, f, c, o, PyTorch's i, f, g, o). Arrays or tensors (then
+    ``specs.GATE_ORDER[cell]`` (PyTorch's for the LSTM). Arrays or tensors (then
     differentiable). The GRU has no stacked (G·H, H + D) form: its new gate keeps two weights."""
     if cell == "gru" or cell not in GATE_ORDER:
         raise ValueError(f"cell must be one of {[c for c in CELLS if c != 'gru']}, got {cell!r}")

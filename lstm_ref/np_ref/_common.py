@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstm_ref import _checks
 from lstm_ref._checks import Cache, ShapeChecker, open_cache
 from lstm_ref.specs import PARAM_SPECS
 
@@ -34,48 +35,24 @@ def concat(h_prev: np.ndarray, x_t: np.ndarray) -> np.ndarray:
     return np.concatenate([h_prev, x_t], axis=1)
 
 
-def check_step(cell: str, x_t, params, **states):
-    """Check one time step's inputs (copies): x_t (N, D), each state (N, H), params of ``cell``.
-
-    Returns the checker (with N, D, H bound), x_t, the params, and the states in order.
-    """
-    check = ShapeChecker(copy=True)
-    x_t = check("x_t", x_t, "N", "D")
-    checked = [check(name, value, "N", "H") for name, value in states.items()]
-    params = check.params("params", params, PARAM_SPECS[cell])
-    return check, x_t, params, checked
-
-
 def check_sequence(cell: str, x, params, copy: bool = True, **initial):
-    """Check a sequence x (N, T, D), the params of ``cell`` and optional initial states (N, H).
-
-    The sizes come from the data first: x gives N, T, D; h0, when given, gives H; otherwise the
-    parameters do, by majority, so one wrong parameter is the one named. Initial states that are
-    None become zeros. Returns the checker, x, params and the states (copies if ``copy``).
-    """
+    """Check x (N, T, D), params of ``cell``, initial states (None: zeros); copies if ``copy``."""
     check = ShapeChecker(copy=copy)
-    x = check("x", x, "N", "T", "D")
-    (first, h0), *rest = initial.items()
-    h0 = None if h0 is None else check(first, h0, "N", "H")
-    params = check.params("params", params, PARAM_SPECS[cell])
-    states = [check.state(first, None) if h0 is None else h0]
-    states += [check.state(name, value) for name, value in rest]
-    return check, x, params, states
+    return (check, *_checks.check_sequence(check, PARAM_SPECS[cell], x, params, **initial))
 
 
 def step_forward(cell: str, step, x_t, params, **states):
-    """Check one step's inputs, run ``step(x_t, *states, params)``, name its cache."""
-    _, x_t, params, states = check_step(cell, x_t, params, **states)
+    """Check (copies of) one step's inputs, run ``step(x_t, *states, params)``, name its cache."""
+    check = ShapeChecker(copy=True)
+    x_t, params, states = _checks.check_step(check, PARAM_SPECS[cell], x_t, params, **states)
     *new_states, cache = step(x_t, *states, params)
-    return (*new_states, Cache(f"{cell}_cell_forward", (states[0], cache)))
+    return (*new_states, Cache(f"{cell}_cell_forward", (check, cache)))
 
 
 def step_backward(cell: str, step_backward, cache, **grads):
     """Check the cache and one step's upstream gradients, then run ``step_backward``."""
-    state, cache = open_cache(cache, f"{cell}_cell_forward", f"{cell}_cell_backward")
-    check = ShapeChecker(N=state.shape[0], H=state.shape[1])
-    check.dtype, check.source = state.dtype, "the forward pass"
-    return step_backward(*check.upstream(True, **grads), cache)
+    check, cache = open_cache(cache, f"{cell}_cell_forward", f"{cell}_cell_backward")
+    return step_backward(*check.for_backward().upstream(True, **grads), cache)
 
 
 def affine_backward(da: dict, hx: np.ndarray, p: dict):

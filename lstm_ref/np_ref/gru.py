@@ -1,4 +1,4 @@
-"""The gated recurrent unit (GRU), with PyTorch's equations and gate order r, z, n.
+"""The gated recurrent unit (GRU), with PyTorch's equations (its gates in specs.GATE_ORDER).
 
     r_t = σ(W_r · [h_{t-1}, x_t] + b_r)                       reset gate
     z_t = σ(W_z · [h_{t-1}, x_t] + b_z)                       update gate

@@ -1,13 +1,13 @@
 """The LSTM's fast path: the same maths as ``lstm``, arranged for speed.
 
 Three changes, none of which alters a single equation:
-1. The four gates are stacked into one weight (4H, H + D), in PyTorch's order i, f, g, o, so a
-   step needs one matrix product instead of four.
+1. The four gates are stacked into one weight (4H, H + D), in the order of
+   ``specs.GATE_ORDER["lstm"]`` (PyTorch's), so a step needs one matrix product instead of four.
 2. The input part of every step, W_x · x_t, is computed for all T steps in one matrix product
    before the loop: only the recurrent part W_h · h_{t-1} has to wait for the previous step.
 3. The arrays are time-major (T, N, ·) so each step reads contiguous memory, and the pointwise
    work runs in place in buffers allocated once: a fresh temporary per operation costs more
-   than the arithmetic. σ(a) = (1 + tanh(a / 2)) / 2: the i, f, o rows of the weights are
+   than the arithmetic. σ(a) = (1 + tanh(a / 2)) / 2: the σ gates' rows of the weights are
    pre-scaled by 1/2 (exact in floating point), so one tanh call activates all four gates.
 """
 
@@ -20,6 +20,7 @@ import numpy as np
 from lstm_ref._checks import Cache, open_cache
 from lstm_ref.np_ref._common import check_sequence
 from lstm_ref.params import stack_gates, unstack_gates
+from lstm_ref.specs import gate_rows
 
 _workspaces = threading.local()
 
@@ -47,8 +48,9 @@ def lstm_forward_fast(x, params, h0=None, c0=None):
     N, T, D = x.shape
     H = h0.shape[1]
     W, b = stack_gates(params)
-    half = np.ones((4 * H, 1), dtype=x.dtype)
-    half[: 2 * H] = half[3 * H :] = 0.5  # i, f, o rows: σ(a) = (1 + tanh(a / 2)) / 2
+    rows = gate_rows("lstm", H)
+    half = np.full((4 * H, 1), 0.5, dtype=x.dtype)  # σ(a) = (1 + tanh(a / 2)) / 2 for i, f, o
+    half[rows["c"]] = 1  # the candidate is tanh(a) itself
     W_h = np.ascontiguousarray((W[:, :H] * half).T)  # (H, 4H)
     W_x = W[:, H:] * half  # (4H, D)
     x_tm = x.transpose(1, 0, 2).copy()  # (T, N, D); a copy even when N or T is 1
@@ -64,10 +66,10 @@ def lstm_forward_fast(x, params, h0=None, c0=None):
         a = gates[t]  # (N, 4H), becomes the activated gates in place
         a += np.matmul(hs[t], W_h, out=recurrent)  # (N, H) @ (H, 4H) -> (N, 4H)
         np.tanh(a, out=a)
-        for block in (a[:, : 2 * H], a[:, 3 * H :]):  # i, f and o: tanh(a / 2) -> σ(a)
-            block *= 0.5
-            block += 0.5
-        i_t, f_t, g_t, o_t = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        i_t, f_t, g_t, o_t = (a[:, rows[gate]] for gate in ("i", "f", "c", "o"))
+        for gate in (i_t, f_t, o_t):  # tanh(a / 2) -> σ(a)
+            gate *= 0.5
+            gate += 0.5
         c_t = cs[t + 1]
         np.multiply(f_t, cs[t], out=c_t)
         c_t += np.multiply(i_t, g_t, out=written)  # C_t = f_t * C_{t-1} + i_t * C̃_t
@@ -85,6 +87,7 @@ def lstm_backward_fast(dhs, cache, dh_T=None, dc_T=None):
     dhs, dh, dc = check.for_backward().upstream(True, dhs=dhs, dh_T=dh_T, dc_T=dc_T)
     T, N, D = x_tm.shape
     H = hs.shape[2]
+    rows = gate_rows("lstm", H)
     W_h = np.ascontiguousarray(W[:, :H])  # (4H, H); contiguous: BLAS is faster than on a view
     dhs_tm = dhs.transpose(1, 0, 2)  # (T, N, H)
     da = workspace((T, N, 4 * H), x_tm.dtype)  # gradients of the gate pre-activations
@@ -92,9 +95,9 @@ def lstm_backward_fast(dhs, cache, dh_T=None, dc_T=None):
     tmp = np.empty_like(dh)
     for t in reversed(range(T)):
         a = gates[t]
-        i_t, f_t, g_t, o_t = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        i_t, f_t, g_t, o_t = (a[:, rows[gate]] for gate in ("i", "f", "c", "o"))
         d = da[t]
-        da_i, da_f, da_g, da_o = d[:, :H], d[:, H : 2 * H], d[:, 2 * H : 3 * H], d[:, 3 * H :]
+        da_i, da_f, da_g, da_o = (d[:, rows[gate]] for gate in ("i", "f", "c", "o"))
         tanh_c = tanh_cs[t]
         dh += dhs_tm[t]  # from the output at step t and from step t + 1
         # dC_t += dh_t * o_t * (1 - tanh²(C_t))

@@ -1,14 +1,8 @@
-"""The PyTorch reference: the same files and functions as ``lstm_ref.np_ref``, and drop-in
-nn.Modules.
+"""The PyTorch reference: np_ref's files and functions for tensors, and drop-in nn.Modules.
 
-- ``lstm``, ``rnn``, ``gru``, ``variants``, ``head``, ``sequence``, ``lstm_fast``: np_ref's
-  functions with the same names, arguments and return values (tensors instead of arrays); the
-  ``*_backward`` functions get their gradients by autograd. Each cell also has its step in
-  torch.nn's stacked layout, which the modules run.
-- ``modules``: LSTMCell, LSTM, GRUCell, GRU (drop-ins for torch.nn's, state dicts included),
-  PeepholeLSTMCell, PeepholeLSTM, CoupledLSTMCell, CoupledLSTM.
-- ``speed``: how the fast path runs (fusion, MKL packing, CUDA graphs), apart from the maths.
-
+``lstm``, ``rnn``, ``gru``, ``variants``, ``head``, ``sequence``, ``lstm_fast`` mirror np_ref (the
+``*_backward`` functions by autograd) and hold each cell's step in torch.nn's stacked layout, which
+``modules`` (LSTM, GRU, their cells, the variants) runs; ``speed`` says how the fast path runs.
 Written from the equations: nothing here calls torch.nn's recurrent modules or kernels.
 """
 
@@ -53,49 +47,13 @@ from lstm_ref.torch_ref.variants import (
 )
 
 __all__ = [
-    "CoupledLSTM",
-    "CoupledLSTMCell",
-    "GRU",
-    "GRUCell",
-    "LSTM",
-    "LSTMCell",
-    "PeepholeLSTM",
-    "PeepholeLSTMCell",
-    "candidate",
-    "cell_update",
-    "coupled_backward",
-    "coupled_cell_backward",
-    "coupled_cell_forward",
-    "coupled_forward",
-    "forget_gate",
-    "gru_backward",
-    "gru_cell_backward",
-    "gru_cell_forward",
-    "gru_forward",
-    "hidden_state",
-    "input_gate",
-    "linear_backward",
-    "linear_forward",
-    "load_params",
-    "lstm_backward",
-    "lstm_backward_fast",
-    "lstm_cell_backward",
-    "lstm_cell_forward",
-    "lstm_forward",
-    "lstm_forward_fast",
-    "output_gate",
-    "params_from_module",
-    "peephole_backward",
-    "peephole_cell_backward",
-    "peephole_cell_forward",
-    "peephole_forward",
-    "predict",
-    "rnn_backward",
-    "rnn_cell_backward",
-    "rnn_cell_forward",
-    "rnn_forward",
-    "sigmoid",
-    "speed",
-    "stack_gates",
-    "unstack_gates",
-]
+    "CoupledLSTM", "CoupledLSTMCell", "GRU", "GRUCell", "LSTM", "LSTMCell", "PeepholeLSTM",
+    "PeepholeLSTMCell", "candidate", "cell_update", "coupled_backward", "coupled_cell_backward",
+    "coupled_cell_forward", "coupled_forward", "forget_gate", "gru_backward", "gru_cell_backward",
+    "gru_cell_forward", "gru_forward", "hidden_state", "input_gate", "linear_backward",
+    "linear_forward", "load_params", "lstm_backward", "lstm_backward_fast", "lstm_cell_backward",
+    "lstm_cell_forward", "lstm_forward", "lstm_forward_fast", "output_gate", "params_from_module",
+    "peephole_backward", "peephole_cell_backward", "peephole_cell_forward", "peephole_forward",
+    "predict", "rnn_backward", "rnn_cell_backward", "rnn_cell_forward", "rnn_forward", "sigmoid",
+    "speed", "stack_gates", "unstack_gates"
+]  # fmt: skip

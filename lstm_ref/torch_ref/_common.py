@@ -1,15 +1,13 @@
-"""Small pieces every PyTorch cell uses: the activations, the concatenation, the checks, the
-caches and the backward by autograd. The mirror of ``np_ref._common``.
-
-The checks are ``lstm_ref._checks``'s, for tensors: shapes in letters, one floating dtype, one
-device. Caches keep detached copies of what they need, so editing an input in place after a
-forward call leaves its backward unchanged, as in np_ref.
+"""Small pieces every PyTorch cell uses (the mirror of ``np_ref._common``): the activations, the
+checks, and caches that keep detached copies (editing an input in place after a forward call
+leaves its backward unchanged, as in np_ref) for a backward by autograd.
 """
 
 from __future__ import annotations
 
 import torch
 
+from lstm_ref import _checks
 from lstm_ref._checks import Cache, TensorChecker, open_cache
 from lstm_ref.specs import PARAM_SPECS
 
@@ -29,29 +27,10 @@ def concat(h_prev: torch.Tensor, x_t: torch.Tensor) -> torch.Tensor:
     return torch.cat([h_prev, x_t], dim=1)
 
 
-def check_step(cell: str, x_t, params, **states):
-    """Check one step's inputs: x_t (N, D), each state (N, H), the params of ``cell``."""
-    check = TensorChecker()
-    x_t = check("x_t", x_t, "N", "D")
-    checked = [check(name, value, "N", "H") for name, value in states.items()]
-    params = check.params("params", params, PARAM_SPECS[cell])
-    return check, x_t, params, checked
-
-
 def check_sequence(cell: str, x, params, **initial):
-    """Check a sequence x (N, T, D), the params of ``cell`` and optional initial states (N, H).
-
-    As in np_ref: x gives N, T, D; h0, when given, gives H; otherwise the parameters do, by
-    majority. Initial states that are None become zeros.
-    """
+    """Check x (N, T, D), the params of ``cell``, initial states (N, H) (None: zeros)."""
     check = TensorChecker()
-    x = check("x", x, "N", "T", "D")
-    (first, h0), *rest = initial.items()
-    h0 = None if h0 is None else check(first, h0, "N", "H")
-    params = check.params("params", params, PARAM_SPECS[cell])
-    states = [check.state(first, None) if h0 is None else h0]
-    states += [check.state(name, value) for name, value in rest]
-    return check, x, params, states
+    return (check, *_checks.check_sequence(check, PARAM_SPECS[cell], x, params, **initial))
 
 
 def make_cache(forward: str, fn, inputs: tuple, params: dict, check: TensorChecker) -> Cache:
@@ -64,7 +43,8 @@ def make_cache(forward: str, fn, inputs: tuple, params: dict, check: TensorCheck
 
 def step_forward(cell: str, step, x_t, params, **states):
     """Check one step's inputs, run ``step(x_t, *states, params)``, and cache it."""
-    check, x_t, params, states = check_step(cell, x_t, params, **states)
+    check = TensorChecker()
+    x_t, params, states = _checks.check_step(check, PARAM_SPECS[cell], x_t, params, **states)
     new_states = step(x_t, *states, params)
     return (*new_states, make_cache(f"{cell}_cell_forward", step, (x_t, *states), params, check))
 

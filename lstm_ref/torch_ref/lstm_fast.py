@@ -1,12 +1,8 @@
-"""The LSTM's fast path in PyTorch: the same maths as ``lstm``, arranged for speed (the mirror of
-``np_ref.lstm_fast``), and the stacked step that ``torch_ref.LSTM`` runs.
-
-1. The input projection of all T steps is one matrix product, (T·N, D) @ (D, 4H), before the loop.
-2. Inside the loop, one matrix product per step for the recurrent part, h_{t-1} @ W_hh^T, with
-   the four gates stacked in the order of ``specs.GATE_ORDER["lstm"]`` (PyTorch's).
-3. The pointwise gate arithmetic of a step is one function, ``lstm_pointwise``, that
-   ``speed.fuse`` may compile into one kernel; unfused on the CPU it runs in place
-   (``lstm_pointwise_``: no temporaries).
+"""The LSTM's fast path in PyTorch (the mirror of ``np_ref.lstm_fast``), and the stacked step
+that ``torch_ref.LSTM`` runs. The input projection of all T steps is one matrix product before the
+loop; inside it, one product per step for h_{t-1} @ W_hh^T, the gates stacked as
+``specs.GATE_ORDER["lstm"]``; the step's gate arithmetic is one function, ``lstm_pointwise``, that
+``speed.fuse`` may compile into one kernel (unfused on the CPU it runs in place).
 
 The backward pass is written out from the equations (``LSTMLayerFunction.backward``): the loop
 runs backwards through time computing only what must be sequential, the gate gradients and
@@ -26,7 +22,7 @@ from lstm_ref.params import stack_gates
 from lstm_ref.specs import LSTM_GATES, gate_rows
 from lstm_ref.torch_ref import speed
 from lstm_ref.torch_ref._common import check_sequence, make_cache
-from lstm_ref.torch_ref.sequence import sequence_backward
+from lstm_ref.torch_ref.sequence import run_layer, sequence_backward
 
 # ---------------------------------------------------------------------------------------------
 # The pointwise part of one step, forward and backward: plain functions that speed.fuse compiles.
@@ -50,12 +46,9 @@ def lstm_pointwise(gates: torch.Tensor, c_prev: torch.Tensor):
 
 
 def lstm_pointwise_backward(dh_t, dc_t, acts, c_prev, c_t):
-    """Backward of ``lstm_pointwise``: the gradients of the pre-activations and of c_prev.
-
-    dh_t, dc_t (N, H): the loss's gradients with respect to h_t and c_t (all paths summed);
-    acts (N, 4H): the activated gates; c_prev, c_t (N, H).
-    Returns dgates (N, 4H), stacked like the gates, and dc_prev (N, H).
-    """
+    """Backward of ``lstm_pointwise``: dh_t, dc_t (N, H), the loss's gradients with respect to
+    h_t and c_t (all paths summed); acts (N, 4H), the activated gates; c_prev, c_t (N, H).
+    Returns dgates (N, 4H), stacked like the gates, and dc_prev (N, H)."""
     rows = gate_rows("lstm", c_prev.shape[1])
     i_t, f_t, c_tilde, o_t = (acts[:, rows[gate]] for gate in ("i", "f", "c", "o"))
     tanh_c = torch.tanh(c_t)
@@ -106,10 +99,8 @@ def _layer_forward(x, h0, c0, w_ih, w_hh, bias, step, save: bool):
     T, N, D = x.shape
     H = h0.shape[1]
     x2 = x.reshape(T * N, D)
-    if bias is None:
-        xw = (x2 @ w_ih.t()).view(T, N, w_ih.shape[0])  # (T·N, D) @ (D, 4H): every step's input at once
-    else:
-        xw = torch.addmm(bias, x2, w_ih.t()).view(T, N, w_ih.shape[0])
+    xw = x2 @ w_ih.t() if bias is None else torch.addmm(bias, x2, w_ih.t())
+    xw = xw.view(T, N, w_ih.shape[0])  # (T·N, D) @ (D, 4H): every step's input at once
     recurrent_ = speed.recurrent_product(w_hh, N)  # a += h_{t-1} @ W_hh^T
     h, c = h0, c0
     if step is None:  # in place: xw becomes the activated gates, step by step
@@ -134,11 +125,8 @@ def _layer_forward(x, h0, c0, w_ih, w_hh, bias, step, save: bool):
             if save:
                 cs.append(c)
                 acts.append(a)
-        hs, cs, acts = (
-            torch.stack(hs),
-            (torch.stack(cs) if save else None),
-            torch.stack(acts) if save else None,
-        )
+        hs = torch.stack(hs)
+        cs, acts = (torch.stack(cs), torch.stack(acts)) if save else (None, None)
     saved = (torch.cat([h0.unsqueeze(0), hs[:-1]]), cs, acts) if save else None  # h_0 .. h_{T-1}
     return hs, h, c, saved
 
@@ -163,7 +151,9 @@ def _layer_backward(dhs, dh_T, dc_T, x, w_ih, w_hh, h_prev, cs, acts, step_backw
     need_x, need_w_ih, need_w_hh, need_bias = need
     dx = (dg @ w_ih).view(T, N, D) if need_x else None  # (T·N, 4H) @ (4H, D)
     dw_ih = dg.t() @ x.reshape(T * N, D) if need_w_ih else None  # (4H, T·N) @ (T·N, D)
-    dw_hh = dg.t() @ h_prev.reshape(T * N, w_hh.shape[1]) if need_w_hh else None  # (4H, T·N) @ (T·N, H)
+    dw_hh = (
+        dg.t() @ h_prev.reshape(T * N, w_hh.shape[1]) if need_w_hh else None
+    )  # (4H, T·N) @ (T·N, H)
     dbias = dg.sum(0) if need_bias else None
     return dx, dh, dc, dw_ih, dw_hh, dbias
 
@@ -182,11 +172,8 @@ def _forward(x, h0, c0, w_ih, w_hh, bias, fusion, save):
 
 
 class LSTMLayerFunction(torch.autograd.Function):
-    """One LSTM layer, forward and backward, with the fused pointwise step.
-
-    forward(x (T, N, D), h0 (N, H), c0 (N, H), w_ih (4H, D), w_hh (4H, H), bias (4H,) or None,
-    fusion) -> hs (T, N, H), h_T (N, H), c_T (N, H).
-    """
+    """One LSTM layer with its hand-written backward: forward(x, h0, c0, w_ih, w_hh, bias,
+    fusion) -> hs, h_T, c_T, with the shapes of ``lstm_layer``."""
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, bias, fusion):
@@ -225,14 +212,8 @@ class LSTMLayerFunction(torch.autograd.Function):
 
 def lstm_layer_eager(x, h0, c0, w_ih, w_hh, bias=None):
     """The same layer as ``lstm_layer``, differentiated by autograd: any order, any transform."""
-    T, N, D = x.shape
-    xw = x.reshape(T * N, D) @ w_ih.t()
-    xw = (xw if bias is None else xw + bias).view(T, N, w_ih.shape[0])  # every step's input at once
-    h, c, hs = h0, c0, []
-    for t in range(T):
-        h, c, _ = lstm_pointwise(xw[t] + h @ w_hh.t(), c)
-        hs.append(h)
-    return torch.stack(hs), h, c
+    hs, (h_T, c_T) = run_layer(lstm_step, x, (h0, c0), w_ih, w_hh, bias)
+    return hs, h_T, c_T
 
 
 def _transformed(tensors) -> bool:

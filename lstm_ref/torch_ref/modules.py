@@ -13,10 +13,9 @@ Each layer holds the gates stacked in rows, as torch.nn does: W_ih (G·H, D) act
 The peephole modules add ``weight_peephole`` (3H,), stacked as ``specs.PEEPHOLE_ORDER``.
 ``lstm_ref.params.params_from_module`` and ``load_params`` convert a layer to and from our dicts.
 
-Every module runs the stacked step of its cell (``lstm_fast.lstm_step``, ``gru.gru_step``,
-``variants.peephole_step``, ``variants.coupled_step``). ``impl`` (keyword only) picks how the
-LSTM runs it: "fast" (default: ``lstm_fast.lstm_layer``, hand-written backward) or "eager" (the
-readable loop, each step's input projection on its own, differentiated by autograd).
+Every module runs its cell's stacked step (``lstm_step``, ``gru_step``, ``peephole_step``,
+``coupled_step``). ``impl`` (keyword only) picks how the LSTM runs: "fast" (default:
+``lstm_fast.lstm_layer``) or "eager" (the readable loop, differentiated by autograd).
 """
 
 from __future__ import annotations
@@ -32,18 +31,13 @@ from lstm_ref._checks import TensorChecker
 from lstm_ref.specs import GATE_ORDER, PEEPHOLE_ORDER
 from lstm_ref.torch_ref.gru import gru_step
 from lstm_ref.torch_ref.lstm_fast import lstm_layer, lstm_step
+from lstm_ref.torch_ref.sequence import run_layer
 from lstm_ref.torch_ref.variants import coupled_step, peephole_step
 
 __all__ = [
-    "LSTMCell",
-    "LSTM",
-    "GRUCell",
-    "GRU",
-    "PeepholeLSTMCell",
-    "PeepholeLSTM",
-    "CoupledLSTMCell",
-    "CoupledLSTM",
-]
+    "LSTMCell", "LSTM", "GRUCell", "GRU",
+    "PeepholeLSTMCell", "PeepholeLSTM", "CoupledLSTMCell", "CoupledLSTM",
+]  # fmt: skip
 
 # kind -> (stacked step, number of states (1: h; 2: h and c), has peephole weights)
 _KINDS = {
@@ -55,17 +49,10 @@ _KINDS = {
 _IMPLS = ("fast", "eager")
 
 
-def _linear(x, w, b):
-    return x @ w.t() if b is None else torch.addmm(b, x, w.t())
-
-
 def _validate(input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size):
     """torch.nn.RNNBase's checks, in its order and with its messages."""
-    if (
-        not isinstance(dropout, numbers.Number)
-        or not 0 <= dropout <= 1
-        or isinstance(dropout, bool)
-    ):
+    number = isinstance(dropout, numbers.Number) and not isinstance(dropout, bool)
+    if not number or not 0 <= dropout <= 1:
         raise ValueError("dropout should be a number in range [0, 1] representing the "
                          "probability of an element being zeroed")  # fmt: skip
     if dropout > 0 and num_layers == 1:
@@ -75,9 +62,7 @@ def _validate(input_size, hidden_size, num_layers, bias, batch_first, dropout, p
     for name, value, kind in (("bias", bias, bool), ("batch_first", batch_first, bool),
                               ("input_size", input_size, int), ("hidden_size", hidden_size, int)):  # fmt: skip
         if not isinstance(value, kind):
-            raise TypeError(
-                f"{name} should be of type {kind.__name__}, got: {type(value).__name__}"
-            )
+            raise TypeError(f"{name} should be of type {kind.__name__}, got: {type(value).__name__}")  # fmt: skip
         if kind is int and value <= 0:
             raise ValueError(f"{name} must be greater than zero")
     if num_layers <= 0:
@@ -154,10 +139,9 @@ class _CellBase(nn.Module):
                 check(name, state, *letters) for name, state in zip(names, states, strict=True)
             ]
             states = states if batched else [s.unsqueeze(0) for s in states]
-        gi = _linear(x, self.weight_ih, self.bias_ih)
-        gh = _linear(states[0], self.weight_hh, self.bias_hh)
         extra = (self.weight_peephole,) if peephole else ()
-        out = step(gi, gh, *states, *extra)
+        weights = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        _, out = run_layer(step, x.unsqueeze(0), states, *weights, extra, each_step=True)
         out = out if batched else tuple(s.squeeze(0) for s in out)
         return out[0] if n_states == 1 else out
 
@@ -188,21 +172,6 @@ class CoupledLSTMCell(_CellBase):
 
 # ---------------------------------------------------------------------------------------------
 # Sequences: layers of cells, optionally in both directions.
-
-
-def _eager_layer(step, x, states, w_ih, w_hh, b_ih, b_hh, extra, each_step: bool):
-    """The readable loop over a time-major x (T, N, D): the input projection of every step at
-    once, or with ``each_step`` one step at a time, exactly as the book writes it. Returns the
-    outputs (T, N, H) and the final states."""
-    if not each_step:
-        T, N, D = x.shape
-        x = _linear(x.reshape(T * N, D), w_ih, b_ih).view(T, N, w_ih.shape[0])  # (T, N, G·H)
-    outputs = []
-    for x_t in x:
-        gi = _linear(x_t, w_ih, b_ih) if each_step else x_t
-        states = step(gi, _linear(states[0], w_hh, b_hh), *states, *extra)
-        outputs.append(states[0])
-    return torch.stack(outputs), states
 
 
 class _RNNBase(nn.Module):
@@ -286,7 +255,7 @@ class _RNNBase(nn.Module):
             return out, (h, c)
         extra = (get("weight_peephole"),) if peephole else ()
         each_step = self.kind == "lstm"  # impl="eager": the LSTM exactly as the book writes it
-        return _eager_layer(step, x, states, w_ih, w_hh, b_ih, b_hh, extra, each_step)
+        return run_layer(step, x, states, w_ih, w_hh, b_ih, b_hh, extra, each_step)
 
     def forward(self, input, hx=None):
         batched, N, states0 = self._check(input, hx)

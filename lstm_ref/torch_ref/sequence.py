@@ -59,3 +59,27 @@ def sequence_backward(cell: str, dhs, cache, *dstate_T, forward: str = ""):
     dx, *dstate0, dparams = backward(cache, forward, forward.replace("forward", "backward"),
                                      dhs=dhs, **grads)  # fmt: skip
     return dx, tuple(dstate0), dparams
+
+
+# ---------------------------------------------------------------------------------------------
+# A stacked step (torch.nn's layout, what the modules run) over a time-major sequence.
+
+
+def linear(x, w, b):
+    """x @ w^T + b, one BLAS call; b may be None."""
+    return x @ w.t() if b is None else torch.addmm(b, x, w.t())
+
+
+def run_layer(step, x, states, w_ih, w_hh, b_ih=None, b_hh=None, extra=(), each_step=False):
+    """Unroll ``step(gi, gh, *states, *extra) -> states`` over x (T, N, D), for autograd: the input
+    projection of every step at once, or with ``each_step`` one step at a time, exactly as the
+    book writes it. Returns the outputs (T, N, H) and the final states."""
+    if not each_step:
+        T, N, D = x.shape
+        x = linear(x.reshape(T * N, D), w_ih, b_ih).view(T, N, w_ih.shape[0])  # (T, N, G·H)
+    outputs = []
+    for x_t in x:
+        gi = linear(x_t, w_ih, b_ih) if each_step else x_t
+        states = step(gi, linear(states[0], w_hh, b_hh), *states, *extra)
+        outputs.append(states[0])
+    return torch.stack(outputs), states

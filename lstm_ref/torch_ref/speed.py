@@ -1,16 +1,10 @@
 """How the fast path runs, apart from what it computes: fusion, MKL packing, CUDA graphs.
 
-None of these switches changes a number beyond rounding; each falls back, with a warning, to the
-plain operations if it fails (no C compiler, no Triton, an old driver ...): slower, never wrong.
-
-- Fusion (``set_fusion``, or the environment variable ``LSTM_REF_FUSION``): the pointwise gate
-  arithmetic of a step compiled into one kernel by ``torch.compile`` (or TorchScript). The
-  default, "auto", fuses on a GPU only: on a CPU the compiled step measured slower than the plain
-  one, so there the step runs unfused but in place.
-- MKL packing (``recurrent_product``): on the CPU in float32 the recurrent weight is packed once
-  per sequence for MKL's matrix product.
-- CUDA graphs (``set_cuda_graphs``, or ``LSTM_REF_CUDA_GRAPHS=1``): each layer's loop recorded
-  once per shape and replayed, so Python issues one call per layer instead of a few per step.
+None of these changes a number beyond rounding; each falls back, with a warning, to the plain
+operations if it fails (no C compiler, no Triton, an old driver ...): slower, never wrong.
+Fusion: ``set_fusion`` or ``LSTM_REF_FUSION``; CUDA graphs: ``set_cuda_graphs`` or
+``LSTM_REF_CUDA_GRAPHS=1`` (each layer's loop recorded once per shape and replayed, so Python
+issues one call per layer instead of a few per step); MKL packing: ``recurrent_product``.
 """
 
 from __future__ import annotations
@@ -32,14 +26,10 @@ _failed: set[str] = set()
 
 
 def set_fusion(backend: str) -> None:
-    """Choose how the fast path fuses the pointwise step.
-
-    "compile" (torch.compile), "script" (TorchScript), "none" (plain eager ops), or "auto"
-    (the default): "compile" on a GPU, "none" on the CPU. On the CPU the step's gate arithmetic
-    is too small for fusion to pay: measured on the course machine, the compiled step took longer
-    than the eager one (the call overhead of a compiled region, 40 to 50 µs, is more than the
-    fusion saves), and TorchScript's CPU fuser needs an LLVM that PyTorch's wheels do not ship.
-    """
+    """How the fast path fuses the pointwise step: "compile" (torch.compile), "script"
+    (TorchScript), "none", or "auto" (the default): "compile" on a GPU, "none" on the CPU, where
+    the compiled step measured slower (a compiled region's call overhead, 40 to 50 µs, is more
+    than fusion saves) and TorchScript's CPU fuser needs an LLVM that PyTorch's wheels lack."""
     global _FUSION
     if backend not in _FUSIONS:
         raise ValueError(f"fusion must be one of {_FUSIONS}, got {backend!r}")
@@ -75,10 +65,7 @@ def _compile(fn, backend: str):
 
 def fuse(fn, backend: str | None = None):
     """``fn`` compiled with the backend; on the first failure warn and run ``fn`` uncompiled.
-
-    We compile a step, never a loop: a compiled loop would be unrolled and recompiled for every
-    sequence length.
-    """
+    (A step, never a loop: a loop would be unrolled and recompiled for every sequence length.)"""
     backend = backend or _FUSION
     if backend == "none" or backend in _failed:
         return fn
@@ -112,12 +99,10 @@ def fuse(fn, backend: str | None = None):
 def recurrent_product(w, N: int):
     """A function ``(a, h) -> a += h @ w^T`` in place, for a (N, 4H) and h (N, H).
 
-    On the CPU in float32 the weight is packed once, here, for MKL's matrix product: a step's
-    product is small, and packing once per sequence instead of once per product made it about
-    1.3 times faster on the course machine (sizes S and M, one thread). Elsewhere, for an empty
-    batch (MKL prints an error for a zero size), or if this PyTorch lacks the (internal) MKL ops,
-    one ``addmm_``: a single BLAS call, one kernel on a GPU.
-    """
+    On the CPU in float32 the weight is packed once per sequence for MKL's matrix product instead
+    of once per product: about 1.3 times faster on the course machine (sizes S and M, one thread).
+    Elsewhere, for an empty batch (MKL prints an error for a zero size), or without the (internal)
+    MKL ops, one ``addmm_``: a single BLAS call, one kernel on a GPU."""
     if (
         w.device.type == "cpu"
         and w.dtype == torch.float32
