@@ -85,8 +85,8 @@ def test_ch1_pulse_trace_fades_while_the_state_does_not(built_site):
     """Check chapter 1's pulse: the difference between the runs with and without the pulse shrinks
     at every step, from 0.63 to about 0.03, while the quiet run's state stays near 0.5."""
     out = printed(built_site, "01_rnn_vs_lstm")
-    trace = vector(out, "size of the pulse's trace:")
-    quiet = vector(out, "size of h_t, without the pulse:")
+    trace = vector(out, "|difference|:")
+    quiet = vector(out, "|h_t|, no pulse:")
     assert len(trace) == 8 and np.all(np.diff(trace) < 0), f"the trace does not shrink: {trace}"
     assert abs(trace[0] - 0.63) < 0.005 and trace[-1] < 0.05, f"trace {trace}"
     assert list(np.round(trace[1:3], 2)) == [0.45, 0.26], f"the text quotes 0.45, 0.26: {trace}"
