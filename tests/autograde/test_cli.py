@@ -3,6 +3,7 @@ sandbox imports: the grading runs themselves are tested in test_corpus and test_
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,7 @@ def test_python_m_keeps_its_usage():
     assert out.stdout.startswith("usage: python -m lstm_course.autograde")
 
 
+@functools.cache
 def _imported(*modules: str) -> set[str]:
     """Top-level packages that importing ``modules`` adds to a fresh interpreter's."""
     code = "import sys; print(' '.join(sys.modules))"
