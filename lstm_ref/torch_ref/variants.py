@@ -49,8 +49,8 @@ def peephole_step(gi, gh, h_prev, c_prev, weight_peephole):
     """One peephole step from gi, gh (N, 4H) and weight_peephole (3H,); returns h_t, c_t."""
     rows, a = gate_rows("peephole", c_prev.shape[1]), gi + gh
     p = dict(zip(PEEPHOLE_ORDER, weight_peephole.chunk(len(PEEPHOLE_ORDER)), strict=True))
-    f_t = torch.sigmoid(a[:, rows["f"]] + p["p_f"] * c_prev)  # forget gate, sees C_{t-1}
     i_t = torch.sigmoid(a[:, rows["i"]] + p["p_i"] * c_prev)  # input gate, sees C_{t-1}
+    f_t = torch.sigmoid(a[:, rows["f"]] + p["p_f"] * c_prev)  # forget gate, sees C_{t-1}
     c_tilde = torch.tanh(a[:, rows["c"]])  # candidate
     c_t = f_t * c_prev + i_t * c_tilde  # cell update
     o_t = torch.sigmoid(a[:, rows["o"]] + p["p_o"] * c_t)  # output gate, sees C_t
