@@ -228,7 +228,7 @@ class _RNNBase(nn.Module):
         )
         sizes = dict(zip(letters, input.shape, strict=True)) if torch.is_tensor(input) else {}
         check = TensorChecker.like(self.weight_ih_l0, "the parameters", N=sizes.get("N", 1),
-                                   T=sizes.get("T", 1), D=self.input_size, H=self.hidden_size,
+                                   D=self.input_size, H=self.hidden_size,
                                    num_layers=self.num_layers,
                                    directions=2 if self.bidirectional else 1)  # fmt: skip
         input = check("input", input, *letters)

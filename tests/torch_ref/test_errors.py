@@ -144,3 +144,9 @@ def test_a_cache_from_another_forward_is_named():
     with pytest.raises(TypeError, match=r"lstm_cell_backward needs the cache that "
                        r"lstm_cell_forward returned.*got a Tensor"):  # fmt: skip
         tr.lstm_cell_backward(dhs[:, 0], dhs[:, 0], x)
+
+
+def test_an_empty_sequence_is_refused_clearly():
+    """torch.nn.LSTM refuses T = 0 too ("Expected sequence length to be larger than 0")."""
+    with pytest.raises(ValueError, match=r"input has shape \(0, 3, 4\); T must be at least 1"):
+        tr.LSTM(4, 5)(torch.zeros(0, 3, 4))
