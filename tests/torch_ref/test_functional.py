@@ -351,3 +351,17 @@ def test_variant_cells_load_and_read_back_their_params(cls):
     mine_h, mine_c = cell(x_t, (h, c))
     assert_close("h_t", mine_h, h_t)
     assert_close("c_t", mine_c, c_t)
+
+
+@pytest.mark.parametrize("forward", ["lstm_forward", "lstm_forward_fast", "gru_forward"])
+def test_editing_the_inputs_after_forward_does_not_change_backward(forward):
+    """As in np_ref, caches keep their own copies of the inputs and the params."""
+    cell = "gru" if forward.startswith("gru") else "lstm"
+    p = {k: torch.from_numpy(v) for k, v in init_params(cell, D, H, seed=11).items()}
+    x, dhs = randn(1, T, D, seed=55), randn(1, T, H, seed=56)
+    backward = getattr(tr, forward.replace("forward", "backward"))
+    expected = backward(dhs, getattr(tr, forward)(x.clone(), dict(p))[2])
+    cache = getattr(tr, forward)(x, p)[2]
+    for tensor in [x, *p.values()]:
+        tensor.mul_(3)
+    assert_tree_close("gradients", as_numpy(backward(dhs, cache)), as_numpy(expected), tol=0)
