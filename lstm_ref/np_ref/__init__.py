@@ -2,6 +2,7 @@
 
 Letters: N batch, T steps, D input size, H hidden size. A step is (N, D), a sequence (N, T, D),
 states (N, H). Each weight is (H, H + D) and acts on [h_{t-1}, x_t]; in code ``hx @ W.T``.
+Caches never alias the caller's arrays (both paths): inputs may be edited in place after forward.
 """
 
 from lstm_ref.np_ref._common import sigmoid
