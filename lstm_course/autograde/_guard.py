@@ -145,6 +145,8 @@ class _Guard:
                         except (TypeError, AttributeError):
                             pass
                 for attr in [] if narrow_cls else [a for a in now if a not in cdict]:
+                    if _python_cache(cls, attr):
+                        continue
                     changed.append(f"{name}.{key}.{attr} was added")
                     try:
                         delattr(cls, attr)
@@ -165,3 +167,12 @@ class _Guard:
 
 
 _MISSING = object()
+
+
+def _python_cache(cls: type, attr: str) -> bool:
+    """Whether ``attr`` is what Python itself stores on a class: copy.copy and pickle cache
+    ``__slotnames__`` (the class's slots, [] for a class without any) on its first use."""
+    if attr != "__slotnames__":
+        return False
+    has_slots = any("__slots__" in vars(c) for c in cls.__mro__)
+    return not has_slots and vars(cls)[attr] == []

@@ -270,3 +270,29 @@ def test_arrays_travel_without_pickles():
     np.save(buf, np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError):
         _transport.decode_array(base64.b64encode(buf.getvalue()).decode())
+
+
+# -- the guard -----------------------------------------------------------------------------
+def test_guard_accepts_what_python_caches_on_a_class_and_flags_the_rest(monkeypatch):
+    """copy.copy caches __slotnames__ on a class the first time (lstm_ref copies a checker in a
+    backward pass): not a change by the notebook. Anything else added to a class is."""
+    import builtins
+    import copy
+    import sys
+    import types
+
+    from lstm_course.autograde._guard import _Guard
+
+    module = types.ModuleType("guarded.fake")
+    exec("class Plain:\n    pass\n", module.__dict__)  # noqa: S102
+    monkeypatch.setitem(sys.modules, "guarded.fake", module)
+    guard = _Guard(["guarded"])
+    guard.take()
+    ns = {"__builtins__": builtins}
+    copy.copy(module.Plain())
+    assert "__slotnames__" in vars(module.Plain)
+    assert guard.check_and_restore(ns) == []
+    module.Plain.extra = 1
+    assert guard.check_and_restore(ns) == ["guarded.fake.Plain.extra was added"]
+    module.Plain.__slotnames__ = ["forged"]
+    assert guard.check_and_restore(ns) == ["guarded.fake.Plain.__slotnames__ was added"]
