@@ -152,7 +152,7 @@ def test_every_toc_page_was_built(built_site):
     assert missing == [], f"pages in _toc.yml without HTML output: {missing}"
 
 
-@pytest.mark.parametrize("doc", [d for d in PAGES if d.startswith("book/0")])
+@pytest.mark.parametrize("doc", [d for d in PAGES if re.match(r"book/\d\d_", d)])
 def test_chapter_offers_downloads_and_launch_buttons(built_site, doc):
     """Check that each chapter offers its .md source and an .ipynb (both existing files) for
     download, and launch buttons for Binder and JupyterHub."""
