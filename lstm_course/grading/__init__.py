@@ -3,25 +3,34 @@
 ``from lstm_course import grading`` gives a test cell everything it uses:
 
 - ``checks``: :func:`compare` (is the answer right, and if not, what is wrong and where),
-  :func:`run` / :func:`run_with_warnings` / :func:`assert_no_warnings` (call the student's
-  function without its warnings costing points), :func:`diagnose`, :func:`random_arrays`,
-  :func:`random_params` and :func:`pick`;
+  :func:`diagnose`, :func:`random_arrays`, :func:`random_params` and :func:`pick`;
+- ``calls``: :func:`run` / :func:`run_with_warnings` (call the student's function on copies of
+  its inputs, without its warnings costing points; an in-place edit of an input is named),
+  :func:`run_keeping_edits`, :func:`assert_no_warnings`, :func:`assert_float`, and
+  :func:`wrong_step` (a sequence's test says when the student's own cell is what is wrong);
 - ``mistakes``: :data:`MISTAKES`, each classic mistake's name and the sentence that explains it;
 - ``planted``: the ``*_mistakes`` functions, which recompute each mistake on the test's inputs
-  so that :func:`compare` can name the one a student made.
+  so that :func:`compare` can name the one a student made;
+- ``steps``: the ``*_steps`` functions, the steps of a sequence on the reference's states, for
+  :func:`wrong_step`.
 
 Nothing here imports torch.
 """
 
-from lstm_course.grading.checks import (
+from lstm_course.grading.calls import (
+    assert_float,
     assert_no_warnings,
+    run,
+    run_keeping_edits,
+    run_with_warnings,
+    wrong_step,
+)
+from lstm_course.grading.checks import (
     compare,
     diagnose,
     pick,
     random_arrays,
     random_params,
-    run,
-    run_with_warnings,
 )
 from lstm_course.grading.mistakes import MISTAKES
 from lstm_course.grading.planted import (
@@ -37,6 +46,7 @@ from lstm_course.grading.planted import (
     stacked_gate_order_mistakes,
     torch_lstm_cell_mistakes,
 )
+from lstm_course.grading.steps import lstm_backward_steps, lstm_steps, rnn_steps
 
 __all__ = [
     "MISTAKES",
@@ -44,7 +54,10 @@ __all__ = [
     "diagnose",
     "run",
     "run_with_warnings",
+    "run_keeping_edits",
     "assert_no_warnings",
+    "assert_float",
+    "wrong_step",
     "gate_mistakes",
     "lstm_cell_mistakes",
     "lstm_sequence_mistakes",
@@ -56,6 +69,9 @@ __all__ = [
     "lstm_cell_backward_mistakes",
     "torch_lstm_cell_mistakes",
     "lstm_backward_mistakes",
+    "rnn_steps",
+    "lstm_steps",
+    "lstm_backward_steps",
     "pick",
     "random_arrays",
     "random_params",

@@ -1,30 +1,27 @@
-"""What a graded cell calls: compare an answer, call the student's function, make test inputs.
+"""What a graded cell checks an answer with: :func:`compare`, :func:`diagnose`, and test inputs.
 
-Every graded cell of an exercise calls its student's function through :func:`run`, then checks
-the answer with :func:`compare`. A failure raises ``AssertionError`` with a message written for
-the student: which quantity, what is wrong with its shape or the largest error and where, and,
-when the answer matches a classic mistake recomputed on the same inputs (``planted``), the
-mistake by name (``mistakes``)::
+Every graded cell of an exercise calls its student's function through ``run`` (``calls``), then
+checks the answer with :func:`compare`. A failure raises ``AssertionError`` with a message
+written for the student: which quantity, what is wrong with its shape or the largest error and
+where, and, when the answer matches exactly one classic mistake recomputed on the same inputs
+(``planted``), the mistake by name (``mistakes``)::
 
     AssertionError: f_t is wrong: the largest error is 0.2132 at index (1, 3)
     (you returned 0.5118, expected 0.7250; tolerance 1e-06 relative, 1e-08 absolute).
     Likely mistake: the bias is missing: add b_f after the matrix product.
 
-nbgrader gives no credit for a test cell that writes to stderr, so :func:`run` keeps warnings
-and stray stderr writes of the student's code away from stderr. Nothing here imports torch:
+When several mistakes give the same numbers on a test's inputs, none is named as the likely one.
+Nothing here imports torch:
 tensors are accepted wherever arrays are (anything with ``.detach().cpu().numpy()``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
-import warnings
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from lstm_course.grading.mistakes import MISTAKES, describe
+from lstm_course.grading.mistakes import describe
 
 
 def as_array(value):
@@ -72,12 +69,16 @@ def compare(
     atol: float = 1e-8,
     mistakes: Mapping[str, object] | None = None,
     hint: str | None = None,
+    cause: Callable[[], str | None] | None = None,
 ) -> None:
     """Check that ``got`` equals ``expected`` up to rounding; raise AssertionError if not.
 
     name: the quantity as the student knows it ("f_t"). letters: its shape in letters
     ("(N, H)"), used in shape messages. mistakes: see :func:`diagnose`. hint: a sentence added
-    to any failure (for example what an isolating test sets to zero).
+    to any failure (for example what an isolating test sets to zero). cause: called only on a
+    failure, a sentence naming a wrong part the quantity is built from (see
+    :func:`~lstm_course.grading.wrong_step`), shown instead of the mistakes, which assume every
+    part but one right.
     """
     __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     expected = as_array(expected)
@@ -85,11 +86,29 @@ def compare(
     if problem is None:
         return
     lines = [problem]
-    found = diagnose(got, mistakes)
-    lines += [f"Likely mistake: {text}." for text in dict.fromkeys(map(describe, found))]
+    blamed = cause() if cause is not None else None
+    if blamed:
+        lines.append(blamed)
+    else:
+        lines += _likely(diagnose(got, mistakes))
     if hint:
         lines.append(hint)
     raise AssertionError("\n".join(lines))
+
+
+def _likely(found: list[str]) -> list[str]:
+    """The "Likely mistake" line: only when exactly one catalogued mistake matches. When several
+    give the same numbers on these inputs, none is named as the one: they are listed as such."""
+    sentences = list(dict.fromkeys(map(describe, found)))
+    if len(sentences) == 1:
+        return [f"Likely mistake: {sentences[0]}."]
+    if len(sentences) > 1:
+        listed = "; ".join(f"({k}) {text}" for k, text in enumerate(sentences, 1))
+        return [
+            f"Your answer matches {len(sentences)} classic mistakes, which give the same numbers "
+            f"on these inputs; it is one of: {listed}."
+        ]
+    return []
 
 
 def _problem(name, got, expected, letters, rtol, atol) -> str | None:
@@ -136,72 +155,6 @@ def _problem(name, got, expected, letters, rtol, atol) -> str | None:
         f"{_fmt(array[where])}, expected {_fmt(expected[where])}; tolerance {rtol:g} relative, "
         f"{atol:g} absolute)."
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Calling the student's code: warnings and stderr stay out of the graded cell's stderr.
-
-
-def _shapes(args) -> str:
-    parts = []
-    for arg in args:
-        shape = getattr(arg, "shape", None)
-        parts.append(str(tuple(shape)) if shape is not None else type(arg).__name__)
-    return ", ".join(parts)
-
-
-def run_with_warnings(fn: Callable, *args, **kwargs):
-    """Call ``fn(*args, **kwargs)``; return its result and the list of warnings it raised.
-
-    Warnings are recorded instead of shown, and anything the function writes to stderr goes to
-    stdout, so the graded cell keeps its points for a harmless warning. NotImplementedError
-    (the unsolved stub) passes through unchanged; any other exception becomes an
-    AssertionError that names the function and the shapes it was called with.
-    """
-    __tracebackhide__ = True
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stderr(sys.stdout):
-        warnings.simplefilter("always")
-        try:
-            result = fn(*args, **kwargs)
-        except NotImplementedError:
-            raise
-        except Exception as error:
-            name = getattr(fn, "__name__", type(fn).__name__)
-            lines = [
-                f"{name}() raised {type(error).__name__}: {error}",
-                f"It was called with arguments of shapes {_shapes(args)}.",
-            ]
-            if "matmul" in str(error) or "not aligned" in str(error):
-                lines.append(f"Likely mistake: {MISTAKES['transposed_weight']}.")
-            elif "could not be broadcast" in str(error):
-                lines.append(
-                    "Check which axis is which: a batch is stacked as rows (N, ...), and a weight "
-                    "W (out, in) acts on it as z @ W.T."
-                )
-            raise AssertionError("\n".join(lines)) from error
-    return result, [f"{w.category.__name__}: {w.message}" for w in caught]
-
-
-def run(fn: Callable, *args, **kwargs):
-    """Call ``fn(*args, **kwargs)`` like :func:`run_with_warnings`; return only the result.
-
-    The warnings are printed to stdout as a note, so the student still sees them.
-    """
-    __tracebackhide__ = True
-    result, caught = run_with_warnings(fn, *args, **kwargs)
-    for text in dict.fromkeys(caught):
-        print(f"Note: your code raised a warning (no points lost for it here): {text}")
-    return result
-
-
-def assert_no_warnings(name: str, caught: list[str], mistake: str | None = None) -> None:
-    """Raise AssertionError if ``caught`` (from :func:`run_with_warnings`) is not empty."""
-    __tracebackhide__ = True
-    if caught:
-        lines = [f"{name} raised a warning: {caught[0]}."]
-        if mistake:
-            lines.append(f"Likely mistake: {describe(mistake)}.")
-        raise AssertionError("\n".join(lines))
 
 
 # ---------------------------------------------------------------------------------------------

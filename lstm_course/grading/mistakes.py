@@ -52,6 +52,10 @@ MISTAKES: dict[str, str] = {
         "not from the initial one"
     ),
     "initial_state_ignored": "the initial state is ignored: the first step must start from h0, c0",
+    "initial_state_tied": (
+        "h0 and c0 fall back to zeros together: each is zeros only when it is None itself "
+        "(h0 given with c0 = None starts from (h0, 0), and h0 = None with c0 given from (0, c0))"
+    ),
     "missing_tanh_derivative": (
         "the derivative of tanh is missing: multiply by 1 - h_t² before going back through W"
     ),

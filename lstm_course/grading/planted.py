@@ -78,8 +78,6 @@ def _lstm_cell(x_t, h_prev, c_prev, p, **mistake):
     i_t = gate(z @ p["W_i"].T + bias * p["b_i"])
     c_tilde = cand(z @ p["W_c"].T + bias * p["b_c"])
     o_t = gate(z @ p["W_o"].T + bias * p["b_o"])
-    if mistake.get("swap_f_i"):
-        f_t, i_t = i_t, f_t
     if mistake.get("no_forget"):
         c_t = i_t * c_tilde
     elif mistake.get("one_minus_f"):
@@ -124,12 +122,16 @@ def lstm_cell_mistakes(x_t, h_prev, c_prev, params) -> dict[str, tuple[np.ndarra
     """
     x_t, h_prev, c_prev = _float64(x_t, h_prev, c_prev)
     p = _params64(params)
-    flags = ("order_xh", "tanh_for_sigmoid", "sigmoid_for_tanh", "no_bias", "swap_f_i",
-             "no_forget", "one_minus_f", "c_for_tanh_c", "tanh_of_product")  # fmt: skip
+    # f_t and i_t swapped in C_t gives the same numbers as their weights swapped: that one is
+    # among the relabellings below, named both ways, so that one mistake is one line.
+    flags = ("order_xh", "tanh_for_sigmoid", "sigmoid_for_tanh", "no_bias", "no_forget",
+             "one_minus_f", "c_for_tanh_c", "tanh_of_product")  # fmt: skip
     out = {flag: _lstm_cell(x_t, h_prev, c_prev, p, **{flag: True}) for flag in flags}
     out["outputs_swapped"] = _lstm_step(x_t, h_prev, c_prev, p)[::-1]
     # Gates computed from another gate's weights (stacked or unpacked in the wrong order).
     for detail, relabel in _LSTM_RELABELLINGS.items():
+        if relabel == {"f": "i", "i": "f"}:
+            detail += ", or f_t and i_t swapped in C_t = f_t * C_{t-1} + i_t * C̃_t"
         q = dict(p)
         for gate, source in relabel.items():
             q[f"W_{gate}"], q[f"b_{gate}"] = p[f"W_{source}"], p[f"b_{source}"]

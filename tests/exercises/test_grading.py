@@ -130,14 +130,23 @@ def planted_cell(x, h, c, p, mistake):
     return h_t, c_t
 
 
-@pytest.mark.parametrize("mistake", ["order_xh", "swap_f_i", "c_for_tanh_c"])
-def test_lstm_cell_mistakes_are_recognised(mistake):
+@pytest.mark.parametrize(
+    ("mistake", "named"),
+    [
+        ("order_xh", grading.MISTAKES["order_xh"]),
+        # f_t and i_t swapped in C_t gives the numbers of their weights swapped: one line, both
+        ("swap_f_i", "the weights of the forget gate and the input gate swapped, or f_t and i_t"),
+        ("c_for_tanh_c", grading.MISTAKES["c_for_tanh_c"]),
+    ],
+)
+def test_lstm_cell_mistakes_are_recognised(mistake, named):
     x, h, c, p = lstm_case()
     h_ref, c_ref, _ = np_ref.lstm_cell_forward(x, h, c, p)
     h_bad, c_bad = planted_cell(x, h, c, p, mistake)
     variants = grading.lstm_cell_mistakes(x, h, c, p)
     message = failure("h_t", h_bad, h_ref, mistakes=grading.pick(variants, 0))
-    assert f"Likely mistake: {grading.MISTAKES[mistake]}" in message
+    assert "Likely mistake: " in message and named in message
+    assert message.count("Likely mistake") == 1
     right = grading.diagnose(h_ref, grading.pick(variants, 0))
     assert right == []
 
@@ -360,3 +369,207 @@ def test_random_params_follow_the_specs_with_non_zero_biases():
         for key, value in p.items():
             assert value.dtype == np.float64 and np.all(value != 0), key
     assert grading.random_params("lstm", D, H, 0)["W_f"].shape == (H, H + D)
+
+
+# ---------------------------------------------------------------------------------------------
+# Feedback that never lies (issue 10).
+
+
+def test_run_gives_copies_and_names_an_in_place_edit():
+    """A function that edits its input in place is named as such, and the caller's arrays (from
+    which a test computes its expected value) stay as they were."""
+    h, x, W, b = gate_inputs(20)
+    saved = [a.copy() for a in (h, x, W, b)]
+
+    def forget_gate(h_prev, x_t, W_f, b_f):
+        z = np.concatenate([h_prev, x_t], axis=1)
+        h_prev *= 0  # right answer, but the caller's h_prev is gone
+        return np_ref.sigmoid(z @ W_f.T + b_f)
+
+    with pytest.raises(AssertionError) as info:
+        grading.run(forget_gate, h, x, W, b)
+    message = str(info.value)
+    assert message.startswith("Your forget_gate changed its argument h_prev in place: h_prev at")
+    for array, before in zip((h, x, W, b), saved, strict=True):
+        assert np.array_equal(array, before)
+    # an edit inside a dict argument is named with its key; values are never shown
+    params = grading.random_params("lstm", D, H, 20)
+
+    def cell(x_t, params):
+        params["W_f"][0, 0] = 123.0
+        return x_t
+
+    with pytest.raises(
+        AssertionError, match=r"changed its argument params in place: params\['W_f'\]"
+    ):
+        grading.run(cell, x, params)
+    assert params["W_f"][0, 0] != 123.0
+    assert "123" not in str(pytest.raises(AssertionError, grading.run, cell, x, params).value)
+
+
+def test_run_passes_objects_that_hold_no_array_as_they_are():
+    class Model:
+        steps = 0
+
+    model, seen = Model(), []
+
+    def train(m, losses):
+        m.steps += 1
+        losses.append(1.0)
+        seen.append(m)
+
+    losses = []
+    grading.run(train, model, losses)
+    assert seen[0] is model and model.steps == 1 and losses == [1.0]  # trained in place, as asked
+
+
+def test_run_keeping_edits_returns_what_the_function_left():
+    (x,) = grading.random_arrays(21, (2, 3))
+    saved = x.copy()
+
+    def nudge(v):
+        v[0, 1] += 1.0
+        return "done"
+
+    result, (after,) = grading.run_keeping_edits(nudge, x)
+    assert result == "done"
+    assert np.array_equal(x, saved)
+    assert after[0, 1] == saved[0, 1] + 1.0
+
+
+def test_a_transposed_weight_is_named_only_when_transposing_it_makes_the_code_run():
+    h, x, W, b = gate_inputs(22)
+
+    def transposed(h_prev, x_t, W_f, b_f):
+        return np_ref.sigmoid(np.concatenate([h_prev, x_t], axis=1) @ W_f + b_f)
+
+    def forgot_x(h_prev, x_t, W_f, b_f):  # a matrix-product error that is no transposition
+        return np_ref.sigmoid(h_prev @ W_f.T + b_f)
+
+    with pytest.raises(AssertionError) as info:
+        grading.run(transposed, h, x, W, b)
+    assert "Likely mistake: a transposed weight" in str(info.value)
+    assert "with W_f transposed your code runs" in str(info.value)
+    with pytest.raises(AssertionError) as info:
+        grading.run(forgot_x, h, x, W, b)
+    assert "raised ValueError: matmul" in str(info.value)
+    assert "transposed" not in str(info.value)
+
+
+def test_likely_mistake_only_when_exactly_one_matches():
+    expected = np.zeros(3)
+    got = np.ones(3)
+    one = failure("y", got, expected, mistakes={"no_bias": got, "bias_twice": 2 * got})
+    assert one.count("Likely mistake: the bias is missing") == 1
+    assert "added twice" not in one
+    two = failure("y", got, expected, mistakes={"no_bias": got, "bias_twice": got.copy()})
+    assert "Likely mistake" not in two
+    assert "matches 2 classic mistakes" in two and "one of: (1) the bias is missing" in two
+    assert "(2) the bias is added twice" in two
+    # keys that describe the same mistake are one mistake
+    same = failure("y", got, expected, mistakes={"no_bias": got, grading.MISTAKES["no_bias"]: got})
+    assert same.count("Likely mistake: the bias is missing") == 1
+
+
+def test_wrong_step_blames_the_cell_and_not_the_loop():
+    T = 3
+    x, h0, c0 = grading.random_arrays(23, (N, T, D), (N, H), (N, H))
+    p = grading.random_params("lstm", D, H, 23)
+    hs_ref = np_ref.lstm_forward(x, p, h0, c0)[0]
+
+    def good_cell(x_t, h_prev, c_prev, params):
+        h_t, c_t, _ = np_ref.lstm_cell_forward(x_t, h_prev, c_prev, params)
+        return h_t, c_t
+
+    def bad_cell(x_t, h_prev, c_prev, params):
+        h_t, c_t = good_cell(x_t, h_prev, c_prev, params)
+        return h_t * 1.01, c_t
+
+    def loop(cell, carry=True):
+        h, c, hs = h0, c0, []
+        for t in range(T):
+            h_t, c_t = cell(x[:, t], h, c, p)
+            h, c = (h_t, c_t) if carry else (h, c)
+            hs.append(h_t)
+        return np.stack(hs, axis=1)
+
+    steps = grading.lstm_steps(x, p, h0, c0)
+    mistakes = grading.pick(grading.lstm_sequence_mistakes(x, p, h0, c0), 0)
+    blame_bad = grading.wrong_step("lstm_cell_forward", bad_cell, steps)
+    message = failure("hs", loop(bad_cell), hs_ref, mistakes=mistakes, cause=blame_bad)
+    assert (
+        "Your lstm_cell_forward is wrong: fed the reference's inputs at step 1 of the 3" in message
+    )
+    assert "Likely mistake" not in message
+    blame_good = grading.wrong_step("lstm_cell_forward", good_cell, steps)
+    message = failure(
+        "hs", loop(good_cell, carry=False), hs_ref, mistakes=mistakes, cause=blame_good
+    )
+    assert "Likely mistake: the state is not carried" in message
+    assert "lstm_cell_forward" not in message
+    grading.compare("hs", loop(good_cell), hs_ref, cause=blame_bad)  # right: the cause is not asked
+
+
+def test_steps_follow_the_reference_sequence():
+    T = 4
+    x, h0, c0, dhs = grading.random_arrays(24, (N, T, D), (N, H), (N, H), (N, T, H))
+    p = grading.random_params("lstm", D, H, 24)
+    hs, (h_T, c_T), cache = np_ref.lstm_forward(x, p, h0, c0)
+    steps = grading.lstm_steps(x, p, h0, c0)
+    grading.compare("hs from the steps", np.stack([e[0] for _, e in steps], axis=1), hs)
+    grading.compare("c_T from the steps", steps[-1][1][1], c_T)
+    rnn = {"W_h": p["W_f"], "b_h": p["b_f"]}
+    rnn_steps = grading.rnn_steps(x, rnn["W_h"], rnn["b_h"])
+    grading.compare("rnn hs", np.stack([e for _, e in rnn_steps], 1), np_ref.rnn_forward(x, rnn)[0])
+    dx, dh0, dc0, dparams = np_ref.lstm_backward(dhs, cache)
+    back = grading.lstm_backward_steps(dhs, x, p, h0, c0)
+    grading.compare("dx from the steps", np.stack([e[0] for _, e in back[::-1]], axis=1), dx)
+    grading.compare("dh0 from the steps", back[-1][1][1], dh0)
+    grading.compare("dW_f summed", sum(e[3]["W_f"] for _, e in back), dparams["W_f"])
+
+
+def test_assert_float_accepts_floats_only():
+    grading.assert_float("rmse", 0.5)
+    grading.assert_float("rmse", np.float64(0.5))  # a subclass of float
+    for value, kind in [(np.array(0.5), "NumPy array of shape ()"), (np.float32(0.5), "float32"),
+                        (1, "int"), (None, "NoneType")]:  # fmt: skip
+        with pytest.raises(AssertionError, match=f"rmse is a {kind}"):
+            grading.assert_float("rmse", value)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(AssertionError, match="rmse is a tensor that requires grad"):
+        grading.assert_float("rmse", torch.tensor(0.5, requires_grad=True) * 2)
+
+
+def test_feedback_hides_a_hidden_tests_code_and_traceback():
+    import nbformat
+
+    from lstm_course.grading.feedback import HideHiddenTests
+
+    meta = {"grade": True, "grade_id": "gate_random", "points": 2, "solution": False,
+            "locked": True, "schema_version": 3}  # fmt: skip
+    source = (
+        '"""Check that gate matches the reference."""\n### BEGIN HIDDEN TESTS\n'
+        "for seed in [12345]:\n    check(seed)\n### END HIDDEN TESTS\n# Hidden tests run here."
+    )
+    hidden = nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})
+    hidden.outputs = [
+        nbformat.v4.new_output(
+            "error",
+            ename="AssertionError",
+            evalue="f_t is wrong",
+            traceback=["Traceback", "----> 3 for seed in [12345]:", "AssertionError: f_t is wrong"],
+        )
+    ]
+    visible = nbformat.v4.new_code_cell(
+        "check(7)", metadata={"nbgrader": dict(meta, grade_id="gate_example")}
+    )
+    visible.outputs = [
+        nbformat.v4.new_output("error", ename="E", evalue="v", traceback=["check(7)"])
+    ]
+    nb = nbformat.v4.new_notebook(cells=[hidden, visible])
+    nb, _ = HideHiddenTests().preprocess(nb, {})
+    text = nbformat.writes(nb)
+    assert "12345" not in text and "HIDDEN TESTS" not in text
+    assert "Check that gate matches the reference" in text and "# Hidden tests run here." in text
+    assert nb.cells[0].outputs[0]["traceback"] == ["AssertionError: f_t is wrong"]
+    assert nb.cells[1].source == "check(7)" and nb.cells[1].outputs[0]["traceback"] == ["check(7)"]
