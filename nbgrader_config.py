@@ -11,6 +11,11 @@ See book/appendix/instructors.md for the whole cycle.
 
 from pathlib import Path
 
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import GetGrades
+
+from lstm_course.grading.feedback import HideHiddenTests
+
 c = get_config()  # noqa: F821 (injected by nbgrader)
 
 ROOT = Path(__file__).resolve().parent
@@ -47,6 +52,10 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.Execute.timeout = 120
 # A notebook's outputs are never released.
 c.ClearOutput.enabled = True
+# A student's feedback shows a hidden test's name, points and message, never its code, seeds or
+# inputs, nor a traceback quoting them (the autograded notebook keeps them for the instructor).
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
 # What a student sees in place of each solution.
 c.ClearSolutions.code_stub = {
     "python": '# YOUR CODE HERE\nraise NotImplementedError("write the body of this function")'
