@@ -87,6 +87,7 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("initial-state-ignored", "lstm_forward", "h = np.zeros((N, H)) if h0 is None else h0\n    c = np.zeros((N, H)) if c0 is None else c0", "h = np.zeros((N, H))\n    c = np.zeros((N, H))", "the initial state is ignored"),
         ("stack-order", "stack_params", 'params["W_i"], params["W_f"]', 'params["W_f"], params["W_i"]', "gates in the wrong order"),
         ("split-order", "lstm_cell_forward_fast", "a_i, a_f, a_g, a_o = np.split", "a_f, a_i, a_g, a_o = np.split", "gates in the wrong order"),
+        ("c0-tied-to-h0", "lstm_forward", "c = np.zeros((N, H)) if c0 is None else c0", "c = np.zeros((N, H)) if h0 is None else c0", "h0 and c0 fall back to zeros together"),
     ],
     "ex06_bptt": [
         ("no-dh-into-dc", "lstm_cell_backward", "dc = dc_t + dh_t * o_t * (1 - tanh_c**2)", "dc = dc_t", "the path through h_t into C_t is missing"),
@@ -199,6 +200,29 @@ def prepare_data(series, window, train_fraction=0.8):
 }  # fmt: skip
 
 
+# Answers whose values are right but which edit an input in place: the feedback names the edit,
+# and never shows numbers computed from the edited input. (student id, cell, the student's cell,
+# what the feedback must say)
+IN_PLACE: dict[str, list[tuple[str, str, str, str]]] = {
+    "ex02_forget_gate": [
+        ("in-place-h-prev", "forget_gate", """
+def forget_gate(h_prev, x_t, W_f, b_f):
+    z = np.concatenate([h_prev, x_t], axis=1)
+    h_prev *= 0  # "free" the old state
+    return sigmoid(z @ W_f.T + b_f)
+""", "Your forget_gate changed its argument h_prev in place"),
+    ],
+}  # fmt: skip
+
+# A sequence test whose failure comes from the student's own cell says so: (assignment, student of
+# MUTATIONS with a wrong cell, what the sequence tests' feedback must say).
+CAUSES = [
+    ("ex01_rnn", "no-bias", "Your rnn_step is wrong"),
+    ("ex05_lstm_forward", "xh-order", "Your lstm_cell_forward is wrong"),
+    ("ex06_bptt", "dc-prev-missing-f", "Your lstm_cell_backward is wrong"),
+]
+
+
 def notebook_path(base: Path, assignment: str) -> Path:
     (path,) = (base / assignment).glob("*.ipynb")
     return path
@@ -255,7 +279,8 @@ def grade_group(course: Path, assignments: list[str]) -> None:
         released = json.loads(notebook_path(course / "exercises", assignment).read_text())
         solution = json.loads(source.read_text())
         students = {"solution": solution, "blank": released}
-        for mutation in MUTATIONS.get(assignment, []) + REWRITES.get(assignment, []):
+        rows = MUTATIONS.get(assignment, []) + REWRITES.get(assignment, [])
+        for mutation in rows + IN_PLACE.get(assignment, []):
             students[mutation[0]] = submission(released, solution, mutation)
         for student, nb in students.items():
             target = course / "submitted" / student / assignment / source.name
@@ -399,3 +424,60 @@ def test_mistake_gets_partial_credit_and_is_named(graded, assignment, mutation):
     assert 0 < score < max_score, f"{student} scored {score} / {max_score}"
     text = feedback_text(course, assignment, student)
     assert "Likely mistake: " + phrase in text, f"the feedback of {student} does not say {phrase!r}"
+
+
+IN_PLACE_ROWS = [(a, m) for a, rows in IN_PLACE.items() if a in ASSIGNMENTS for m in rows]
+
+
+@pytest.mark.parametrize(
+    ("assignment", "row"), IN_PLACE_ROWS, ids=[f"{a}-{m[0]}" for a, m in IN_PLACE_ROWS]
+)
+def test_an_in_place_edit_is_named_and_never_gives_false_numbers(graded, assignment, row):
+    student, cell_id, _, phrase = row
+    course = graded[assignment]
+    score, max_score = scores(course, assignment)[student]
+    assert 0 < score < max_score, f"{student} scored {score} / {max_score}"
+    text = feedback_text(course, assignment, student)
+    assert phrase in text
+    # the values it returned were right: no test may say they were wrong
+    assert "is wrong: the largest error" not in text
+
+
+@pytest.mark.parametrize(
+    ("assignment", "student", "phrase"), [c for c in CAUSES if c[0] in ASSIGNMENTS]
+)
+def test_a_sequence_test_names_the_students_own_cell_when_it_is_wrong(
+    graded, assignment, student, phrase
+):
+    course = graded[assignment]
+    nb = json.loads(notebook_path(course / "autograded" / student, assignment).read_text())
+    errors = {
+        c["metadata"]["nbgrader"]["grade_id"]: o.get("evalue", "")
+        for c in nb["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade")
+        for o in c["outputs"]
+        if o["output_type"] == "error"
+    }
+    blamed = [grade_id for grade_id, message in errors.items() if phrase in message]
+    assert blamed, f"no test of {student} says {phrase!r}"
+    for grade_id in blamed:  # the loop is not blamed for the cell's mistake
+        assert "Likely mistake" not in errors[grade_id], grade_id
+    assert phrase in feedback_text(course, assignment, student)
+
+
+@pytest.mark.skipif("ex02_forget_gate" not in ASSIGNMENTS, reason="ex02 is not graded in this run")
+def test_feedback_shows_a_hidden_tests_name_and_message_but_not_its_code(graded):
+    """The hidden test forget_gate_random fails for xh-order: its feedback says so, with its
+    message, but shows neither its code nor its seeds; the instructor's autograded copy keeps
+    them."""
+    course = graded["ex02_forget_gate"]
+    (path,) = (course / "feedback" / "xh-order" / "ex02_forget_gate").glob("*.html")
+    raw = path.read_text()
+    text = feedback_text(course, "ex02_forget_gate", "xh-order")
+    assert "forget_gate_random" in raw
+    assert "f_t for N, D, H = 3, 1, 2 is wrong" in text
+    assert "Likely mistake: [x_t, h_prev] instead of [h_prev, x_t]" in text
+    for secret in ("seed + 10", "enumerate([(3, 1, 2)", "HIDDEN TESTS", "seed + 20"):
+        assert secret not in text, f"the feedback shows the hidden tests' {secret!r}"
+    autograded = notebook_path(course / "autograded" / "xh-order", "ex02_forget_gate").read_text()
+    assert "seed + 10" in autograded
