@@ -22,19 +22,23 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; tests/book/conftest.py launches it
 
-# The fixtures that build the site or grade notebooks (a few minutes each, even cached).
+# The fixtures that build the site or grade notebooks (from a quarter of a minute to minutes).
 EXPENSIVE_FIXTURES = {
     "built_site": "builds the site with jupyter-book (tests/book/conftest.py)",
     "graded": "grades submissions with nbgrader (tests/exercises) or in the sandbox (tests/autograde)",
     "every_assignment": "grades every assignment in the sandbox (tests/autograde)",
+    "runs": "grades the attack corpus in the sandbox (tests/autograde)",
+    "course": "releases an assignment with nbgrader, to grade or record into (tests/autograde)",
 }
-# tests/autograde's expensive fixtures run `python -m lstm_course.autograde`, which refuses to
-# grade without bubblewrap (tests/exercises' run nbgrader alone, outside any sandbox).
+# tests/autograde's slow tests run `python -m lstm_course.autograde`, which refuses to grade
+# without bubblewrap, or check what such a run recorded: without bubblewrap they are all skipped
+# (tests/exercises' run nbgrader alone, outside any sandbox).
 SANDBOXED = TESTS / "autograde"
 
 
 def is_slow(item: pytest.Item) -> bool:
-    return bool(EXPENSIVE_FIXTURES.keys() & set(getattr(item, "fixturenames", ())))
+    uses = set(getattr(item, "fixturenames", ()))
+    return bool(EXPENSIVE_FIXTURES.keys() & uses) or item.get_closest_marker("slow") is not None
 
 
 def package_needed(item: pytest.Item) -> str | None:
