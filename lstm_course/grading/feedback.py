@@ -5,9 +5,10 @@ released notebook, but ``nbgrader autograde`` puts the test cells back from the 
 tests included, and ``nbgrader generate_feedback`` renders the autograded notebook as it is: the
 hidden test's code, with its seeds and the shapes it tries, would be in every student's feedback,
 in the cell and again in its traceback. :class:`HideHiddenTests`, one of
-``GenerateFeedback.preprocessors`` (nbgrader_config.py), takes the region out of the cell and
-cuts the traceback of a cell that had one down to its last line, the error's type and message,
-which the message functions write so as to name what is wrong without showing the inputs.
+``GenerateFeedback.preprocessors`` (nbgrader_config.py), takes the region out of the cell, drops
+what the cell printed (the student's code may print its inputs) and cuts the traceback down to
+its last line, the error's type and message, which the grading helpers write so as to name what
+is wrong (quantity, shapes, largest error and where) without showing the inputs.
 
 Only the feedback changes: the autograded notebook keeps the hidden tests for the instructor.
 This module imports nbgrader; the test cells never import it.
@@ -20,17 +21,18 @@ from nbgrader.preprocessors import ClearHiddenTests
 
 
 class HideHiddenTests(ClearHiddenTests):
-    """ClearHiddenTests for feedback: the hidden region goes, and so does the traceback that
-    would quote it; the error's name and message stay."""
+    """ClearHiddenTests for feedback: the hidden region goes, and so do the traceback that would
+    quote it and what the cell printed; the error's name and message stay."""
 
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type != "code" or not utils.is_grade(cell):
             return cell, resources
         if not self._remove_hidden_test_region(cell):
             return cell, resources
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                output["traceback"] = [
-                    f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
-                ]
+        # What the student's code printed while the hidden test ran may quote its inputs: only
+        # the error, with its type and message, stays.
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        for output in errors:
+            output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        cell["outputs"] = errors
         return cell, resources

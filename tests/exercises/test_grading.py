@@ -553,12 +553,13 @@ def test_feedback_hides_a_hidden_tests_code_and_traceback():
     )
     hidden = nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})
     hidden.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="h_prev = [[0.123456]]"),
         nbformat.v4.new_output(
             "error",
             ename="AssertionError",
             evalue="f_t is wrong",
             traceback=["Traceback", "----> 3 for seed in [12345]:", "AssertionError: f_t is wrong"],
-        )
+        ),
     ]
     visible = nbformat.v4.new_code_cell(
         "check(7)", metadata={"nbgrader": dict(meta, grade_id="gate_example")}
@@ -569,7 +570,8 @@ def test_feedback_hides_a_hidden_tests_code_and_traceback():
     nb = nbformat.v4.new_notebook(cells=[hidden, visible])
     nb, _ = HideHiddenTests().preprocess(nb, {})
     text = nbformat.writes(nb)
-    assert "12345" not in text and "HIDDEN TESTS" not in text
+    assert "12345" not in text and "HIDDEN TESTS" not in text and "0.123456" not in text
     assert "Check that gate matches the reference" in text and "# Hidden tests run here." in text
+    assert [o["output_type"] for o in nb.cells[0].outputs] == ["error"]
     assert nb.cells[0].outputs[0]["traceback"] == ["AssertionError: f_t is wrong"]
     assert nb.cells[1].source == "check(7)" and nb.cells[1].outputs[0]["traceback"] == ["check(7)"]
