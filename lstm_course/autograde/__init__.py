@@ -12,14 +12,17 @@ A submission goes through one stage per module (``grader`` strings them together
 
 - find: ``course`` (the course directory, the release's notebooks, the submissions);
 - restore: ``restore`` (the notebook to grade), reading the file with ``load``;
-- run sandboxed: ``execute``, on ``sandbox`` (bubblewrap) and ``channel`` (the runner's reports);
-- verify: ``verify`` (the answers read, and recomputed in a fresh sandbox with ``oracle``);
+- run sandboxed: ``execute``, on ``sandbox`` (bubblewrap, two processes per notebook, ``cgroup``)
+  and ``channel`` (the verifier's results);
+- verify: ``verify`` (the answers read: references, rule breaches, tampering flagged);
 - record: ``results`` (gradebook, ``autograded/``, the summary).
 
-``cli`` is the command line; ``policy`` names what students may not reach. Inside the sandbox
-run ``_runner`` (the kernel), ``_capture`` (outputs), ``_guard`` (protected modules),
-``_recompute`` (the outside check's side) and ``_transport`` (arrays as ``.npy``).
+``cli`` is the command line; ``policy`` names what students may not reach and the exercises'
+rules. A notebook runs as two sandboxed processes: ``_answer`` (A, the student's code: the
+notebook's cells, then the verifier's requests) and ``_verifier`` (V, the graded tests, with every
+student name a proxy to A: ``_proxy``); they talk over ``_rpc`` in plain data (``_transport``),
+and A's outputs are collected by ``_capture``. V's verdicts are the grades.
 
-This package file stays import-light: ``lstm_course.autograde._runner`` runs inside the sandbox
-and must not pull in nbgrader.
+This package file stays import-light: ``_answer`` runs in the student's sandbox, which holds only
+A's side of this package, and must not pull in nbgrader.
 """

@@ -1,10 +1,11 @@
-"""The runner's result channel: its messages read under a watchdog, and how a run ended.
+"""The verifier's result channel: its messages read under a watchdog, and how a run ended.
 
-The runner writes one JSON line per event (``ready``, ``start``, ``cell``, ``oracle``, ``done``)
-to a pipe only it was given, each with a nonce the grader chose for that run; a line without it
-is counted, not believed, and a cell reported twice with different outputs is a conflict. The
-watchdog stops the notebook when a cell or the whole notebook runs past its limit, or when it
-writes more than the grader accepts.
+The verifier (V) writes one JSON line per event (``ready``, ``start``, ``cell``, ``done``) to a
+pipe only it holds: the answer process (A), where the student's code runs, has no way to it. A
+line that is not one of V's messages is counted (a bug of the grader, never believed). The
+watchdog stops both processes when a cell runs past its limit and does not stop when
+interrupted, when the notebook runs past its limit, or when V reports more than the grader
+accepts.
 """
 
 from __future__ import annotations
@@ -22,23 +23,22 @@ from dataclasses import dataclass, field
 class RunResult:
     """What came back from one sandboxed run."""
 
-    cells: dict[int, dict] = field(default_factory=dict)  # cell index -> {"outputs", "tamper"}
-    oracle: dict[str, dict] = field(default_factory=dict)  # call id -> what the function returned
+    cells: dict[int, dict] = field(default_factory=dict)  # index -> {"outputs", "passed"?}
+    breaches: dict[str, list[str]] = field(default_factory=dict)  # answer -> rules it broke
+    answer_gone: str | None = None  # why the answer process stopped before the end
     ready: bool = False
     done: bool = False
     started: int | None = None  # the cell running when the run ended, if it did not finish
     failure: str | None = None  # why the run ended early, in words
-    stderr_tail: str = ""
-    garbage: int = 0  # lines on the result channel that were not the runner's messages
-    conflicts: set[int] = field(default_factory=set)  # cells reported twice, differently
+    stderr_tail: str = ""  # of A
+    verifier_stderr: str = ""
+    garbage: int = 0  # lines on the result channel that were not V's messages
     wall_s: float = 0.0
 
 
-def watch(
-    proc: subprocess.Popen, rfd: int, result: RunResult, t0: float, nonce: str, limits
-) -> None:
-    """Read the runner's messages into ``result`` until it ends or a limit is reached; then
-    stop the process, whatever it is doing."""
+def watch(procs: list[subprocess.Popen], rfd: int, result: RunResult, t0: float, limits) -> None:
+    """Read V's messages into ``result`` until it ends or a limit is reached; then stop both
+    processes, whatever they are doing."""
     buffer = b""
     total = 0
     cap = 8 * limits.max_output + 16 * 2**20
@@ -65,9 +65,9 @@ def watch(
             if not ready:
                 continue
             chunk = os.read(rfd, 1 << 16)
-            if not chunk:  # the runner closed the channel: let it exit on its own
+            if not chunk:  # V closed the channel: let it exit on its own
                 try:
-                    proc.wait(timeout=5)
+                    procs[-1].wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     pass
                 break
@@ -78,20 +78,19 @@ def watch(
             buffer += chunk
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
-                if _message(line, result, nonce):
+                if _message(line, result):
                     cell_started = time.monotonic()
     finally:
-        _kill(proc)
+        for proc in procs:
+            _kill(proc)
         os.close(rfd)
 
 
-def _message(line: bytes, result: RunResult, nonce: str) -> bool:
+def _message(line: bytes, result: RunResult) -> bool:
     """Record one message; return True when a new cell started."""
     try:
         msg = json.loads(line)
         event = msg["event"]
-        if msg.get("nonce") != nonce:
-            raise KeyError("nonce")
     except (ValueError, KeyError, TypeError, AttributeError):
         result.garbage += 1
         return False
@@ -101,22 +100,38 @@ def _message(line: bytes, result: RunResult, nonce: str) -> bool:
         result.started = msg["index"]
         return True
     elif event == "cell" and isinstance(msg.get("index"), int):
-        first = result.cells.setdefault(msg["index"], msg)  # the first report stands
-        if first is not msg and first.get("outputs") != msg.get("outputs"):
-            result.conflicts.add(msg["index"])
+        result.cells[msg["index"]] = msg
         result.started = None
-    elif event == "oracle" and isinstance(msg.get("id"), str):
-        result.oracle.setdefault(msg["id"], msg)
     elif event == "done":
         result.done = True
+        result.answer_gone = msg.get("answer_gone") or None
+        breaches = msg.get("breaches")
+        result.breaches = breaches if isinstance(breaches, dict) else {}
     else:
         result.garbage += 1
     return False
 
 
-def explain_end(result: RunResult, code: int | None) -> None:
-    """Say in ``result.failure`` how a run that did not finish ended (exit status, signal)."""
+def explain_end(result: RunResult, code: int | None, verifier_code: int | None = 0) -> None:
+    """Say in ``result.failure`` how a run that did not finish ended (A's exit status or signal;
+    V's, if V itself failed)."""
+    if not result.done and result.failure is None and not result.ready:
+        result.failure = "the grader's verifier could not start: " + (
+            result.verifier_stderr.strip()[-300:] or f"exit status {verifier_code}"
+        )
+        return
     if not result.done and result.failure is None:
+        result.failure = "the grader's verifier stopped: " + (
+            result.verifier_stderr.strip()[-300:] or f"exit status {verifier_code}"
+        )
+        return
+    if result.answer_gone and result.failure is None and " sent " in result.answer_gone:
+        result.failure = (
+            "the notebook's process stopped answering: it wrote to the grader's channel "
+            "(the tests after that point could not run)"
+        )
+        return
+    if result.answer_gone and result.failure is None:
         how = (
             f"was killed by signal {signal.Signals(-code).name}"
             if code is not None and code < 0

@@ -94,7 +94,8 @@ def add_grade_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument(
         "--no-oracle",
         action="store_true",
-        help="skip recomputing the answer functions in a fresh sandbox (faster, less safe)",
+        help="no effect, kept for old scripts: every test runs in the verifier, apart from the "
+        "student's code",
     )
     return p
 
@@ -143,7 +144,7 @@ def grade(args: argparse.Namespace) -> int:
 
 
 def _grade_class(args, course: Course, sandbox: Sandbox, scratch_root: Path, t0: float) -> int:
-    grader = Grader(course, sandbox, scratch_root, oracle=not args.no_oracle)
+    grader = Grader(course, sandbox, scratch_root)
     summaries, skipped, jobs = grade_class(
         course,
         grader,

@@ -1,11 +1,14 @@
-"""What a student's code may not reach: the one place that names the reference's modules.
+"""What a student's code may reach, and the exercises' rules: the one place that names them.
 
-The answers of every exercise are in ``lstm_ref``'s reference implementations. An answer that
-calls them instead of implementing is flagged (the grader reads the answers, ``verify``, and the
-runner traps every reference function in the outside check, ``_recompute``); the modules a graded
-test relies on are snapshotted before each test and put back (``_guard``).
+The student's code runs in the answer process (A), whose sandbox holds a filtered copy of the
+course's packages: from ``lstm_ref`` only the modules below (data, parameter layouts, shapes),
+plus the functions a release gives (``from lstm_ref.np_ref import sigmoid``) copied alone; from
+``lstm_course`` only A's own side of the grader. The reference (``lstm_ref.np_ref``,
+``lstm_ref.torch_ref``) and the grading helpers with their mistake generators
+(``lstm_course.grading``) are not in that sandbox at all. A NumPy-only exercise runs A without
+PyTorch; ex07 forbids ``nn.LSTM``/``nn.LSTMCell`` inside the student's code.
 
-The runner imports this module inside the sandbox before any student code: standard library only.
+Standard library only: the grader and the tests import it.
 """
 
 from __future__ import annotations
@@ -15,20 +18,76 @@ from collections.abc import Iterable
 REFERENCE_PACKAGE = "lstm_ref"
 NUMPY_REFERENCE = "lstm_ref.np_ref"
 TORCH_REFERENCE = "lstm_ref.torch_ref"
-# The reference implementations: the answers.
-REFERENCE_MODULES = (NUMPY_REFERENCE, TORCH_REFERENCE)
+REFERENCE_MODULES = (NUMPY_REFERENCE, TORCH_REFERENCE)  # the answers
 # lstm_ref modules an answer may use (data, parameter layouts, shapes), by module path ...
 ALLOWED_MODULES = ("lstm_ref.data", "lstm_ref.params", "lstm_ref.specs", "lstm_ref._checks")
 # ... and by name in ``from lstm_ref import ...``.
 ALLOWED_FROM_PACKAGE = ("data", "params", "specs")
+# Functions of the reference a release may give the student, and the self-contained function
+# of lstm_ref.np_ref._common copied into A's sandbox for each (nothing else of np_ref is there).
+GIVEN_FROM_REFERENCE = {"sigmoid": "_sigmoid"}
+
+# What A's sandbox holds of the packages (files, relative to each package).
+ANSWER_FILES = {
+    "lstm_ref": ("__init__.py", "data.py", "params.py", "specs.py", "_checks.py"),
+    "lstm_course": (
+        "__init__.py",
+        "autograde/__init__.py",
+        "autograde/_answer.py",
+        "autograde/_capture.py",
+        "autograde/_rpc.py",
+        "autograde/_transport.py",
+        "autograde/policy.py",
+    ),
+}
+
 # An attribute of these names, or a string naming the reference, in an answer is a reason to look.
 SUSPICIOUS_ATTRIBUTES = ("np_ref", "torch_ref", "grading")
 SUSPICIOUS_TEXT = ("np_ref", "torch_ref", "lstm_ref")
 
-# Modules a graded test relies on: the runner snapshots them and puts them back before each test.
-PROTECTED_ROOTS = ("numpy", "lstm_ref", "lstm_course", "math", "builtins")
-# The grader itself: never imported in advance for a notebook that names it.
-GRADER_PACKAGE = "lstm_course.autograde"
+# "Use NumPy only": A runs without these packages (hidden from its sandbox, and refused).
+NUMPY_ONLY = (
+    "ex01_rnn",
+    "ex02_forget_gate",
+    "ex03_input_gate",
+    "ex04_output_gate",
+    "ex05_lstm_forward",
+    "ex06_bptt",
+    "ex08_variants",
+)
+TORCH_PACKAGES = ("torch", "functorch", "torchgen")
+# "Do not use nn.LSTM or nn.LSTMCell inside your code": names that may not appear in an answer,
+# and the functions A reports when a student's function calls them during a test.
+FORBIDDEN = {
+    "ex07_pytorch": {
+        "names": ("LSTM", "LSTMCell", "lstm", "lstm_cell", "_VF", "RNNBase", "_VariableFunctions"),
+        "calls": (
+            "torch.nn.LSTM.forward",
+            "torch.nn.LSTMCell.forward",
+            "torch.lstm",
+            "torch.lstm_cell",
+            "torch._VF.lstm",
+            "torch._VF.lstm_cell",
+        ),
+        "rule": "nn.LSTM and nn.LSTMCell may not be used inside your code in this exercise",
+    }
+}
+
+# Code in an answer that reaches for the grader or the test's modules: flagged for review (it
+# cannot change a grade: the tests run in V), by module attribute patched or tool used.
+PATCHED_MODULES = ("np", "numpy", "torch", "nn", "math", "builtins", "sys", "grading",
+                   "lstm_ref", "lstm_course", "np_ref", "torch_ref")  # fmt: skip
+INTROSPECTION = ("gc.get_objects", "gc.get_referrers", "sys._getframe", "inspect.currentframe",
+                 "inspect.stack", "f_back", "f_globals", "f_locals", "__code__", "os.write",
+                 "ctypes", "sys.modules", "__import__", "settrace", "setprofile")  # fmt: skip
+
+
+def numpy_only(assignment: str) -> bool:
+    return assignment in NUMPY_ONLY
+
+
+def forbidden(assignment: str) -> dict:
+    return FORBIDDEN.get(assignment, {})
 
 
 def is_reference(module: str) -> bool:
@@ -42,13 +101,3 @@ def imports_reference(module: str, names: Iterable[str] = ()) -> bool:
     if module == REFERENCE_PACKAGE and names and all(n in ALLOWED_FROM_PACKAGE for n in names):
         return False
     return is_reference(module)
-
-
-def is_reference_code(module: str) -> bool:
-    """Whether a function defined in ``module`` is a reference implementation (trapped)."""
-    return module.startswith(REFERENCE_MODULES)
-
-
-def needs_torch(module: str) -> bool:
-    """Whether importing ``module`` imports PyTorch (then the runner guards torch too)."""
-    return module == "torch" or module.startswith(("torch.", TORCH_REFERENCE))

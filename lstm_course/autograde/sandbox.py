@@ -1,40 +1,49 @@
-"""Run the notebook runner inside bubblewrap, with resource limits and a wall-clock watchdog.
+"""Run a notebook as two sandboxed processes: the answer process (A) and the verifier (V).
 
-This module builds the sandbox and starts the runner in it; ``channel`` reads what the runner
-reports and stops it at the limits.
+This module builds both bubblewrap sandboxes, connects them with two pipes (V asks, A answers:
+``_rpc``) and starts them; ``channel`` reads V's results and stops both at the limits.
 
-The sandbox sees a read-only ``/usr``, the Python installation and virtual environment, the
-installed ``lstm_ref`` package, fresh ``/proc``, ``/dev`` and ``/tmp``, and a size-limited tmpfs
-home into which the runner copies the submission (a read-only bind of the grader's private
-scratch copy); with a bubblewrap too old for ``--size``, the scratch copy itself is bound
-writable instead. It has no network (its own empty network namespace), its own PID namespace
-(everything it starts dies with it) and no view of the course directory: not ``solutions/``, not
-the gradebook, not other submissions.
+Both sandboxes see a read-only ``/usr``, the Python installation and virtual environment, fresh
+``/proc``, ``/dev`` and ``/tmp``, and a size-limited tmpfs home. They have no network (an empty
+network namespace), their own PID namespace (everything they start dies with them), cannot make
+user namespaces (``--disable-userns``, or no user namespace at all as root), and see nothing of
+the course directory: not ``solutions/``, not the gradebook, not other submissions.
 
-When the grader runs as root the runner drops to a per-slot unprivileged uid before any student
-code runs, so the process limit (``RLIMIT_NPROC``) really applies; otherwise bubblewrap runs it in
-a user namespace as the instructor's own uid.
+- A gets the submission's files (copied by A into its home from a read-only bind) and, in place
+  of the course's packages, the filtered copy ``policy`` describes: no reference, no grading
+  helpers; for a NumPy-only exercise an empty folder hides PyTorch.
+- V gets the real packages and nothing of the submission: it only ever sees A's answers.
+
+Each runs under its own unprivileged uid when the grader is root (so ``RLIMIT_NPROC`` counts it
+alone) and, where the machine allows (``cgroup``), in a control group of its own that limits its
+memory and processes as a whole.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import inspect
 import json
 import os
 import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import lstm_course
 import lstm_ref
+from lstm_course.autograde import policy
+from lstm_course.autograde.cgroup import Cgroups
 from lstm_course.autograde.channel import RunResult, explain_end, watch
 
 HOME = "/home/student"
 SUBMISSION = "/home/student/.submission"  # read-only copy the runner starts from
 ROOT_UID_BASE = 2_000_000_000  # uids used for sandboxes when the grader runs as root
+VERIFIER_UID_OFFSET = 100_000  # V's uid is A's plus this
 
 
 class SandboxUnavailable(RuntimeError):
@@ -47,8 +56,8 @@ class Limits:
 
     cell_timeout: float = 60.0  # seconds of wall time per cell
     notebook_timeout: float = 600.0  # seconds of wall time per notebook (also the CPU limit)
-    memory_mb: int = 4096  # address space per process
-    nproc: int = 64  # processes and threads of the sandbox's uid
+    memory_mb: int = 4096  # address space per process, and memory per sandbox (cgroup)
+    nproc: int = 64  # processes and threads of the sandbox's uid (and cgroup)
     fsize_mb: int = 64  # largest file the notebook may write
     nofile: int = 1024
     tmpfs_mb: int = 512  # size of /tmp and of the home folder (the notebook's working folder)
@@ -98,7 +107,7 @@ def _python_dirs() -> list[Path]:
 
 
 class Sandbox:
-    """Builds bubblewrap command lines and runs the notebook runner in them."""
+    """Builds bubblewrap command lines and runs a notebook's two processes in them."""
 
     def __init__(self, limits: Limits, enabled: bool = True):
         self.limits = limits
@@ -112,12 +121,24 @@ class Sandbox:
         if enabled and self.bwrap:
             self._size = _bwrap_supports("--size")
             self._disable_userns = _bwrap_supports("--disable-userns")
+        self.cgroups = Cgroups() if enabled else Cgroups.__new__(Cgroups)
+        if not enabled:
+            self.cgroups.mode, self.cgroups.base = None, []
+        self._packages: dict[tuple, list[tuple[Path, Path]]] = {}
+        self._lock = threading.Lock()
 
-    # -- command line -------------------------------------------------------------------
-    def _bwrap_args(self, scratch: Path, workdir: str, etc_dir: Path) -> list[str]:
+    def userns_blocked(self) -> bool:
+        """Whether code in the sandbox cannot create a user namespace."""
+        return self.as_root or self._disable_userns
+
+    # -- command line -------------------------------------------------------------------------
+    def _bwrap_args(
+        self, etc_dir: Path, overlays: list[tuple[Path, Path]], masks: list[Path]
+    ) -> list[str]:
         args = [self.bwrap or "bwrap"]
         if self.as_root:
-            # No user namespace: the runner switches to an unprivileged uid itself.
+            # No user namespace: the runner switches to an unprivileged uid itself, and an
+            # unprivileged uid cannot create one with the capabilities it would need.
             args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
             args += ["--unshare-cgroup-try"]
         else:
@@ -148,14 +169,12 @@ class Sandbox:
                     args += ["--perms", "0755", "--dir", str(parent)]
             args += ["--ro-bind", str(d), str(d)]
             made.add(str(d))
+        for src, dest in overlays:  # the filtered packages, over the real ones
+            args += ["--ro-bind", str(src), str(dest)]
+        for dest in masks:  # packages the exercise forbids: an empty folder in their place
+            args += ["--perms", "0555", "--tmpfs", str(dest)]
         args += ["--perms", "0755", "--dir", "/home"]
         args += self._tmpfs(HOME)
-        if self._size:
-            # The submission is copied by the runner into the size-limited home, so that a
-            # notebook that writes without end fills a small tmpfs, not the grader's disk.
-            args += ["--ro-bind", str(scratch), SUBMISSION, "--chdir", HOME]
-        else:
-            args += ["--bind", str(scratch), workdir, "--chdir", workdir]
         return args
 
     def _tmpfs(self, path: str) -> list[str]:
@@ -185,20 +204,26 @@ class Sandbox:
             env["TMPDIR"] = os.environ.get("TMPDIR", "/tmp")
         return env
 
-    def command(self, scratch: Path, workdir: str, etc_dir: Path, fd: int) -> list[str]:
-        runner = [
-            sys.executable,
-            "-I",
-            "-m",
-            "lstm_course.autograde._runner",
-            "--result-fd",
-            str(fd),
-        ]
-        if not self.enabled:
-            return runner
-        return [*self._bwrap_args(scratch, workdir, etc_dir), "--", *runner]
+    # -- what A's sandbox holds ---------------------------------------------------------------
+    def answer_overlays(self, work: Path, given: set[str]) -> list[tuple[Path, Path]]:
+        """The filtered packages (built once per set of given functions), as (copy, real dir)."""
+        key = tuple(sorted(given & set(policy.GIVEN_FROM_REFERENCE)))
+        with self._lock:
+            if key not in self._packages:
+                dest = work / f"answer-packages-{len(self._packages)}"
+                self._packages[key] = build_answer_packages(dest, set(key))
+            return self._packages[key]
 
-    # -- probing ------------------------------------------------------------------------
+    @staticmethod
+    def torch_masks() -> list[Path]:
+        masks = []
+        for name in policy.TORCH_PACKAGES:
+            spec = importlib.util.find_spec(name)
+            for location in (spec.submodule_search_locations or []) if spec else []:
+                masks.append(Path(location))
+        return masks
+
+    # -- probing ------------------------------------------------------------------------------
     def probe(self, tmp: Path) -> None:
         """Start a real sandbox once; raise SandboxUnavailable with the reason if it fails."""
         if not self.bwrap:
@@ -206,13 +231,9 @@ class Sandbox:
                 "bubblewrap (bwrap) is not installed; install the 'bubblewrap' package "
                 "(Debian/Ubuntu: apt-get install bubblewrap) or pass --allow-unsandboxed"
             )
-        scratch = tmp / "probe"
-        scratch.mkdir(parents=True, exist_ok=True)
         etc_dir = self.write_etc(tmp / "probe-etc", uid=self.slot_uid(0))
-        if self.as_root:
-            os.chown(scratch, self.slot_uid(0), self.slot_uid(0))
         check = "import numpy, lstm_ref, IPython"
-        cmd = [*self._bwrap_args(scratch, f"{HOME}/probe", etc_dir), "--"]
+        cmd = [*self._bwrap_args(etc_dir, [], []), "--chdir", HOME, "--"]
         cmd += [sys.executable, "-I", "-c", check]
         try:
             out = subprocess.run(
@@ -239,66 +260,154 @@ class Sandbox:
         (folder / "group").write_text(f"student:x:{g}:\n")
         return folder
 
-    # -- running ------------------------------------------------------------------------
-    def run(self, job: dict, scratch: Path, workdir: str, private: Path, slot: int) -> RunResult:
-        """Run the job's cells in a sandbox; always returns, whatever the notebook does."""
-        limits = self.limits
-        uid = self.slot_uid(slot)
-        nonce = secrets.token_hex(16)
-        job = dict(job, uid=uid, limits=limits.rlimits(), nonce=nonce)
-        job["max_cell_output"] = limits.max_cell_output
-        job["max_output"] = limits.max_output
-        job["cell_timeout"] = limits.cell_timeout
-        if self.enabled and self._size:
-            job["copy_from"], job["workdir"] = SUBMISSION, workdir
+    # -- running ------------------------------------------------------------------------------
+    def _limits(self, uid: int | None) -> dict:
+        limits = self.limits.rlimits()
         if not self.as_root and self.enabled:
-            job["limits"]["nproc"] = _user_process_count() + limits.nproc
+            limits["nproc"] = _user_process_count() + self.limits.nproc
         if not self.enabled:
-            job["limits"]["nproc"] = None  # would count all the instructor's processes
-        etc_dir = self.write_etc(private / "etc", uid)
-        if uid is not None:
+            limits["nproc"] = None  # would count all the instructor's processes
+        return limits
+
+    def run(
+        self,
+        job: dict,
+        answer_job: dict,
+        scratch: Path,
+        workdir: str,
+        private: Path,
+        slot: int,
+        masks: list[Path] | None = None,
+        given: set[str] | None = None,
+    ) -> RunResult:
+        """Run the notebook: A on the submission in ``scratch``, V on ``job``'s cells; always
+        returns, whatever the notebook does."""
+        lim = self.limits
+        uid_a = self.slot_uid(slot)
+        uid_v = None if uid_a is None else uid_a + VERIFIER_UID_OFFSET
+        common = {
+            "cell_timeout": lim.cell_timeout,
+            "max_cell_output": lim.max_cell_output,
+            "max_output": lim.max_output,
+        }
+        job = dict(job, **common, uid=uid_v, limits=self._limits(uid_v))
+        job["salt"] = secrets.token_hex(16)
+        answer_job = dict(answer_job, **common, uid=uid_a, limits=self._limits(uid_a))
+        if self.enabled and self._size:
+            answer_job["copy_from"], answer_job["workdir"] = SUBMISSION, workdir
+        etc_a = self.write_etc(private / "etc-a", uid_a)
+        etc_v = self.write_etc(private / "etc-v", uid_v)
+        if uid_a is not None:
             for dirpath, _dirnames, filenames in os.walk(scratch):
-                os.chown(dirpath, uid, uid)
+                os.chown(dirpath, uid_a, uid_a)
                 for name in filenames:
-                    os.lchown(os.path.join(dirpath, name), uid, uid)
-        rfd, wfd = os.pipe()
+                    os.lchown(os.path.join(dirpath, name), uid_a, uid_a)
+        a_in, v_out = os.pipe()  # V -> A
+        v_in, a_out = os.pipe()  # A -> V
+        rfd, wfd = os.pipe()  # V -> grader
+        cmd_a = [sys.executable, "-I", "-m", "lstm_course.autograde._answer"]
+        cmd_a += ["--in-fd", str(a_in), "--out-fd", str(a_out)]
+        cmd_v = [sys.executable, "-I", "-m", "lstm_course.autograde._verifier"]
+        cmd_v += ["--in-fd", str(v_in), "--out-fd", str(v_out), "--result-fd", str(wfd)]
+        groups_a = self.cgroups.create(lim.memory_mb, lim.nproc)
+        groups_v = self.cgroups.create(lim.memory_mb, lim.nproc)
+        if self.enabled:
+            overlays = self.answer_overlays(private.parent, given or set())
+            bw_a = self._bwrap_args(etc_a, overlays, masks or [])
+            if self._size:
+                bw_a += ["--ro-bind", str(scratch), SUBMISSION, "--chdir", HOME]
+            else:
+                bw_a += ["--bind", str(scratch), workdir, "--chdir", workdir]
+            cmd_a = [*bw_a, "--", *cmd_a]
+            cmd_v = [*self._bwrap_args(etc_v, [], []), "--chdir", HOME, "--", *cmd_v]
+        cmd_a = Cgroups.join_command(groups_a, cmd_a)
+        cmd_v = Cgroups.join_command(groups_v, cmd_v)
         result = RunResult()
-        cmd = self.command(scratch, workdir, etc_dir, wfd)
-        err_path = private / "stderr.txt"
+        procs: list[subprocess.Popen] = []
         t0 = time.monotonic()
-        with open(err_path, "wb") as err:
-            try:
-                proc = subprocess.Popen(
-                    cmd,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.DEVNULL,
-                    stderr=err,
-                    pass_fds=(wfd,),
-                    env=self.env(),
-                    cwd=str(scratch) if not self.enabled else "/",
-                    start_new_session=True,
-                )
-            except OSError as exc:
-                os.close(rfd)
-                os.close(wfd)
-                result.failure = f"the sandbox could not be started: {exc}"
-                return result
-            os.close(wfd)
-            try:
-                proc.stdin.write(json.dumps(job).encode("utf-8"))
-                proc.stdin.close()
-            except (BrokenPipeError, OSError):
-                pass
-            watch(proc, rfd, result, t0, nonce, self.limits)
-        result.wall_s = time.monotonic() - t0
         try:
-            with open(err_path, "rb") as fh:
-                fh.seek(max(0, err_path.stat().st_size - 4000))
-                result.stderr_tail = fh.read().decode("utf-8", "replace")
-        except OSError:
-            pass
-        explain_end(result, proc.returncode)
+            for cmd, fds, data, err, cwd in (
+                (cmd_a, (a_in, a_out), answer_job, "stderr-a.txt", str(scratch)),
+                (cmd_v, (v_in, v_out, wfd), job, "stderr-v.txt", str(private)),
+            ):
+                with open(private / err, "wb") as fh:
+                    proc = subprocess.Popen(
+                        cmd,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.DEVNULL,
+                        stderr=fh,
+                        pass_fds=fds,
+                        env=self.env(),
+                        cwd=cwd if not self.enabled else "/",
+                        start_new_session=True,
+                    )
+                procs.append(proc)
+                try:
+                    proc.stdin.write(json.dumps(data).encode("utf-8"))
+                    proc.stdin.close()
+                except (BrokenPipeError, OSError):
+                    pass
+        except OSError as exc:
+            result.failure = f"the sandbox could not be started: {exc}"
+        finally:
+            for fd in (a_in, a_out, v_in, v_out, wfd):
+                os.close(fd)
+        if len(procs) == 2:
+            watch(procs, rfd, result, t0, self.limits)
+        else:
+            for proc in procs:
+                proc.kill()
+                proc.wait()
+            os.close(rfd)
+        result.wall_s = time.monotonic() - t0
+        result.stderr_tail = _tail(private / "stderr-a.txt")
+        result.verifier_stderr = _tail(private / "stderr-v.txt")
+        self.cgroups.remove(groups_a + groups_v)
+        if len(procs) == 2:
+            explain_end(result, procs[0].returncode, procs[1].returncode)
         return result
+
+
+def _tail(path: Path) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, path.stat().st_size - 4000))
+            return fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def build_answer_packages(dest: Path, given: set[str]) -> list[tuple[Path, Path]]:
+    """A copy of the course's packages with only what ``policy.ANSWER_FILES`` names, plus the
+    given functions as a stand-in ``lstm_ref.np_ref``; returns (copy, real folder) pairs."""
+    pairs = []
+    for package in (lstm_ref, lstm_course):
+        real = Path(package.__file__).resolve().parent
+        copy = dest / real.name
+        for rel in policy.ANSWER_FILES[real.name]:
+            (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(real / rel, copy / rel)
+        pairs.append((copy, real))
+    if given:
+        from lstm_ref.np_ref import _common
+
+        lines = [
+            '"""In the student\'s sandbox, the reference holds only what the release gives."""',
+            "",
+            "import numpy as np",
+            "",
+        ]
+        for name in sorted(given):
+            helper = getattr(_common, policy.GIVEN_FROM_REFERENCE[name])
+            lines += ["", inspect.getsource(helper), "", f"def {name}(z):"]
+            lines += [f"    return {helper.__name__}(np.asarray(z, dtype=float))", ""]
+        (dest / "lstm_ref" / "np_ref").mkdir()
+        (dest / "lstm_ref" / "np_ref" / "__init__.py").write_text("\n".join(lines))
+    for root, _dirs, files in os.walk(dest):
+        os.chmod(root, 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+    return pairs
 
 
 def _user_process_count() -> int:

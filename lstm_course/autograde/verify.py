@@ -1,29 +1,23 @@
-"""The pipeline's fourth stage: each answer checked outside the student's kernel.
+"""Reading the answers: what the grader sees in the student's source, before anything runs.
 
-Two checks, both independent of what the notebook's tests reported:
+The grades come from the verifier's verdicts (``execute``); what is read here adds to them:
 
-- ``reference_flags`` reads the answers: one that imports the reference (``policy``) or calls a
-  name the tests import from it is flagged for the instructor.
-- ``recompute`` runs the notebook's non-test cells in a second, fresh sandbox, calls each answer
-  function that has a namesake in ``lstm_ref.np_ref`` on new inputs (``oracle.plan``) and compares
-  the results with the reference computed here, where no student code ran (``oracle.judge``). A
-  function whose tests all passed but whose values are wrong loses those tests (the pass is not
-  trusted) and is flagged; one that calls the reference, or cannot be checked, is flagged only.
+- ``reference_flags``: an answer that imports the reference (``policy``) or calls a name the tests
+  import from it is flagged (it cannot work: the reference is not in the student's sandbox);
+- ``suspicious_flags``: an answer that patches the modules a test uses, rebinds their names, or
+  reaches for the interpreter's internals (frames, ``gc``, code objects, raw file descriptors) is
+  flagged: it cannot change a grade, but an instructor will want to know who tried;
+- ``rule_breaches``: the exercise's rules read from the answers (an ``nn.LSTMCell`` inside ex07's
+  cell, ``import torch`` in a NumPy-only exercise); ``execute`` fails the tests of the function
+  that breaks one and flags it.
 """
 
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-import nbformat
-
-from lstm_course.autograde import oracle, policy
-from lstm_course.autograde._transport import encode_args
-from lstm_course.autograde.course import Submission, copy_files
-from lstm_course.autograde.execute import Executed
+from lstm_course.autograde import policy
 from lstm_course.autograde.restore import Restored, Template, defined_names
-from lstm_course.autograde.sandbox import Sandbox
 
 
 def reference_flags(restored: Restored, template: Template) -> list[str]:
@@ -45,78 +39,127 @@ def reference_flags(restored: Restored, template: Template) -> list[str]:
     return flags
 
 
-def recompute(
-    sandbox: Sandbox,
-    sub: Submission,
-    template: Template,
-    restored: Restored,
-    executed: Executed,
-    private: Path,
-    slot: int,
-) -> list[str]:
-    """Recompute the answer functions in a fresh sandbox and compare them here; return the flags.
-    Fails, in ``executed.notebook``, the passed tests of a function whose values are wrong."""
-    seed_text = f"{sub.student}/{sub.assignment}/{template.notebook}"
-    calls = oracle.plan(template.solution_signatures(), seed_text)
-    if not calls:
-        return []
-    work = private / "oracle"
-    work.mkdir()
-    copy_files(sub.path, work, None, [".ipynb_checkpoints", "__pycache__", "*.ipynb"])
-    job = {
-        "mode": "oracle",
-        "allowed_refs": sorted(_given_references(restored)[0]),
-        "cells": [c for c in executed.cells if c["kind"] != "test"],
-        "calls": [{"id": c.id, "name": c.name, "args": encode_args(c.args)} for c in calls],
-    }
-    workdir = executed.workdir if sandbox.enabled else str(work)
-    run = sandbox.run(job, work, workdir, private, slot)
-    nb = executed.notebook
-    tests = [
-        (c, nb.cells[c["index"]], _names(c["source"]))
-        for c in executed.cells
-        if c["kind"] == "test"
-    ]
-    flags: list[str] = []
-    for call in calls:
-        verdict = oracle.judge(call, run.oracle.get(call.id))
-        if verdict.reference_calls:
-            flags.append(
-                f"{call.name} calls {', '.join(verdict.reference_calls)} instead of "
-                "implementing it (seen when the grader ran it in a fresh sandbox)"
-            )
-        mine = [(c, cell) for c, cell, names in tests if call.name in names]
-        passed = [(c, cell) for c, cell in mine if _passed(cell)]
-        if verdict.wrong and mine and len(passed) == len(mine):
-            _fail_passes(
-                passed,
-                f"this test passed in the notebook, but when the grader ran {call.name} "
-                f"again in a fresh sandbox on new inputs, {verdict.wrong}. The pass is "
-                "not trusted",
-            )
-            flags.append(
-                f"{call.name}: every test of it passed in the notebook, but recomputed "
-                f"outside the student's kernel, {verdict.wrong}; those tests were failed"
-            )
-        elif not run.ready and mine and len(passed) == len(mine):
-            # The notebook's own cells stopped the fresh process before the check could
-            # run: a notebook whose tests all passed has no honest reason to do that.
-            why = run.failure or "the process stopped"
-            _fail_passes(
-                passed,
-                f"this test passed in the notebook, but the grader could not run "
-                f"{call.name} again in a fresh sandbox ({why}). The pass is not trusted",
-            )
-            flags.append(
-                f"{call.name}: its tests passed, but the notebook's cells stopped the fresh "
-                f"sandbox that checks it ({why}); those tests were failed"
-            )
-        elif verdict.failed and passed:
-            flags.append(
-                f"{call.name} passed its tests but could not be checked in a fresh sandbox: "
-                f"{verdict.failed}"
-            )
-    return flags
+def given_references(restored: Restored) -> set[str]:
+    """The reference's functions the release's own cells hand the student (e.g. sigmoid)."""
+    return _given_references(restored)[0]
+
+
+def test_names(source: str) -> set[str]:
+    """Every name a test cell's source reads or writes."""
+    try:
+        return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return set()
+
+
+def _student_trees(restored: Restored):
+    for cell, kind in zip(restored.notebook.cells, restored.kinds, strict=True):
+        if kind == "student":
+            try:
+                yield cell, ast.parse(cell.source)
+            except SyntaxError:
+                continue
+
+
+def rule_breaches(restored: Restored, template: Template) -> dict[str, list[str]]:
+    """{answer name: what in its source breaks the exercise's rules}."""
+    answers = set(template.solution_names())
+    names = set(policy.forbidden(template.assignment).get("names", ()))
+    numpy_only = policy.numpy_only(template.assignment)
+    found: dict[str, list[str]] = {}
+    for _cell, tree in _student_trees(restored):
+        defined = [n for n in _top_names(tree) if n in answers]
+        for node in tree.body:
+            owners = [
+                n for n in _top_names(ast.Module(body=[node], type_ignores=[])) if n in answers
+            ]
+            owners = owners or defined
+            for sub in ast.walk(node):
+                what = None
+                if names and isinstance(sub, ast.Attribute) and sub.attr in names:
+                    what = f"uses .{sub.attr}"
+                elif names and isinstance(sub, ast.Name) and sub.id in names:
+                    what = f"uses {sub.id}"
+                elif names and isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                    if sub.value.strip() in names:  # getattr(nn, "LSTMCell")
+                        what = f"names {sub.value.strip()} in a string"
+                elif numpy_only and isinstance(sub, ast.Import | ast.ImportFrom):
+                    modules = (
+                        [a.name for a in sub.names]
+                        if isinstance(sub, ast.Import)
+                        else [sub.module or ""]
+                    )
+                    if any(m.split(".")[0] in policy.TORCH_PACKAGES for m in modules):
+                        what = "imports PyTorch in a NumPy-only exercise"
+                if what:
+                    for owner in owners:
+                        found.setdefault(owner, []).append(what)
+    return found
+
+
+def _top_names(tree: ast.Module) -> list[str]:
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            out.append(node.name)
+        elif isinstance(node, ast.Assign):
+            out += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return out
+
+
+def suspicious_flags(restored: Restored) -> list[str]:
+    """What the student's cells do to the test's modules or the interpreter, in words."""
+    found: list[str] = []
+    for cell, tree in _student_trees(restored):
+        where = (cell.metadata.get("nbgrader") or {}).get("grade_id", "an added cell")
+        seen = []
+        for node in ast.walk(tree):
+            seen += _suspicious(node)
+        if seen:
+            found.append(f"{where}: " + "; ".join(sorted(set(seen))[:6]) + " (no effect on the "
+                         "grade: the tests run apart from the student's code)")  # fmt: skip
+    return found
+
+
+def _dotted(node) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _suspicious(node) -> list[str]:
+    out = []
+    patched = policy.PATCHED_MODULES
+    targets = []
+    if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Delete):
+        targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
+    for target in targets:
+        if isinstance(target, ast.Attribute) and _dotted(target).split(".")[0] in patched:
+            out.append(f"changes {_dotted(target)}")
+        elif isinstance(target, ast.Subscript) and _dotted(target.value) == "sys.modules":
+            out.append("replaces a module in sys.modules")
+        elif isinstance(target, ast.Name) and target.id in patched and isinstance(node, ast.Assign):
+            out.append(f"rebinds {target.id}")
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id in ("setattr", "delattr") and node.args:
+            if _dotted(node.args[0]).split(".")[0] in patched:
+                out.append(f"{node.func.id} on {_dotted(node.args[0])}")
+    if isinstance(node, ast.Attribute):
+        dotted = _dotted(node)
+        for word in policy.INTROSPECTION:
+            if dotted == word or dotted.endswith("." + word) or node.attr == word:
+                out.append(f"uses {word}")
+    if isinstance(node, ast.Name) and node.id in ("__import__",):
+        out.append("uses __import__")
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+        if any((m or "").split(".")[0] in ("ctypes", "gc") for m in modules):
+            out.append(f"imports {', '.join(m for m in modules if m)}")
+    return out
 
 
 def _given_references(restored) -> tuple[set[str], set[str]]:
@@ -129,35 +172,6 @@ def _given_references(restored) -> tuple[set[str], set[str]]:
         elif kind == "test":
             in_tests |= reference_imports(cell.source)
     return given, in_tests
-
-
-def _names(source: str) -> set[str]:
-    try:
-        return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
-    except SyntaxError:
-        return set()
-
-
-def _fail_passes(passed: list, text: str) -> None:
-    """Replace the outputs of passed test cells with a GradingIntegrityError saying why."""
-    for _c, cell in passed:
-        cell.outputs = [
-            nbformat.v4.new_output(
-                "error",
-                ename="GradingIntegrityError",
-                evalue=text,
-                traceback=[f"GradingIntegrityError: {text}"],
-            )
-        ]
-
-
-def _passed(cell) -> bool:
-    """nbgrader's rule: a test passes unless it has an error or stderr output."""
-    return not any(
-        o.get("output_type") == "error"
-        or (o.get("output_type") == "stream" and o.get("name") == "stderr")
-        for o in cell.get("outputs", [])
-    )
 
 
 # -- reading the answers ------------------------------------------------------------

@@ -93,7 +93,9 @@ def test_infinite_loop_is_interrupted_and_the_rest_runs(graded):
     assert [e["ename"] for e in errors] == ["CellTimeout"]
 
 
-def test_attack_during_a_test_fails_that_test_with_a_reason(graded):
-    nb = graded.notebook("attack_patch_during_test")
-    names = [o["ename"] for c in nb["cells"] for o in c.get("outputs", []) if "ename" in o]
-    assert "GradingIntegrityError" in names
+def test_attack_during_a_test_is_flagged_and_changes_nothing(graded):
+    """Patching NumPy and the grading helpers from inside the answer changes only the student's
+    own process: the tests, in the verifier, fail on the wrong values, and the patch is named."""
+    entry = graded.student("attack_patch_during_test")
+    assert entry["score"] <= graded.student("wrong")["score"]
+    assert any("numpy.allclose" in flag for flag in entry["flags"]), entry["flags"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from lstm_course.autograde import _transport, oracle
+from lstm_course.autograde import _transport
 from lstm_course.autograde.load import load_submission
 from lstm_course.autograde.restore import Template, restore, unrun_notebook
 from lstm_course.autograde.verify import reference_use
@@ -221,46 +221,60 @@ def test_names_imported_from_the_reference_by_the_notebook_count_inside_function
     assert reference_use("print(ref_sigmoid(0))", {"ref_sigmoid"}) == []
 
 
-# -- the oracle ----------------------------------------------------------------------------
-def test_plan_covers_functions_with_a_reference_namesake_only():
-    names = ["sigmoid", "forget_gate", "forget", "lstm_backward"]
-    calls = {c.name: c for c in oracle.plan(names, "s")}
-    assert set(calls) == {"sigmoid", "forget_gate"}
-    args = calls["forget_gate"].args
-    assert args["W_f"].shape == (oracle.H, oracle.H + oracle.D)
-    assert args["x_t"].shape == (oracle.N, oracle.D)
-    again = oracle.plan(names, "s")[1].args["W_f"]
-    assert np.array_equal(again, args["W_f"])  # the same inputs for the same submission
+# -- plain data between the two processes --------------------------------------------------
+def _codec():
+    table: dict = {}
+
+    def local(obj):
+        table[len(table) + 1] = obj
+        return {"t": "h", "id": len(table)}
+
+    return _transport.Codec(local, lambda tree: table[tree["id"]]), table
 
 
-def _report(value) -> dict:
-    def enc(v):
-        if isinstance(v, tuple):
-            return {"t": "seq", "items": [enc(x) for x in v]}
-        return {"t": "array", "npy": _transport.encode_array(np.asarray(v, dtype=float))}
-
-    return {"result": enc(value), "error": None, "reference_calls": []}
-
-
-def test_judge_accepts_the_right_values_and_rejects_others():
-    from lstm_ref import np_ref
-
-    (call,) = oracle.plan(["forget_gate"], "judge")
-    right = np_ref.forget_gate(**call.args)
-    assert oracle.judge(call, _report(right)).wrong is None
-    assert "max error" in oracle.judge(call, _report(right + 1e-3)).wrong
-    assert "shape" in oracle.judge(call, _report(right.T)).wrong
-    failed = oracle.judge(call, {"result": None, "error": "NameError: x", "reference_calls": []})
-    assert failed.failed.startswith("NameError") and failed.wrong is None
+def test_plain_values_cross_with_their_types():
+    codec, _ = _codec()
+    value = {
+        "a": (1, 2.5, float("nan"), None, True, "x"),
+        "b": [np.arange(6.0).reshape(2, 3), np.float64(0.5), np.int32(3)],
+    }
+    wire = json.loads(json.dumps(codec.encode(value)))
+    back = codec.decode(wire)
+    assert type(back["a"]) is tuple and back["a"][0] == 1 and np.isnan(back["a"][2])
+    assert type(back["b"][1]) is np.float64 and type(back["b"][2]) is np.int32
+    assert np.array_equal(back["b"][0], value["b"][0])
 
 
-def test_judge_compares_every_array_of_a_tuple_result():
-    from lstm_ref import np_ref
+def test_objects_never_cross_only_handles():
+    class Sneaky:
+        def __float__(self):
+            return 1.0
 
-    (call,) = oracle.plan(["lstm_cell_forward"], "tuple")
-    h_t, c_t, _cache = np_ref.lstm_cell_forward(**call.args)
-    assert oracle.judge(call, _report((h_t, c_t, h_t))).wrong is None
-    assert "[1]" in oracle.judge(call, _report((h_t, c_t * 2, h_t))).wrong
+    codec, table = _codec()
+    wire = codec.encode([Sneaky(), np.array([Sneaky()], dtype=object)])
+    assert [item["t"] for item in wire["items"]] == ["h", "h"]
+    assert all(isinstance(v, Sneaky | np.ndarray) for v in table.values())
+
+
+def test_tensors_cross_as_values_with_dtype_and_gradient():
+    torch = pytest.importorskip("torch")
+    codec, _ = _codec()
+    p = torch.nn.Parameter(torch.randn(2, 3, dtype=torch.float64))
+    p.grad = torch.ones(2, 3, dtype=torch.float64)
+    back = codec.decode(json.loads(json.dumps(codec.encode((p, torch.device("cpu"))))))
+    assert isinstance(back[0], torch.nn.Parameter) and back[0].dtype == torch.float64
+    assert torch.equal(back[0].detach(), p.detach()) and torch.equal(back[0].grad, p.grad)
+    assert back[1] == torch.device("cpu")
+
+
+def test_torch_nn_models_cross_as_structure_and_state():
+    torch = pytest.importorskip("torch")
+    codec, _ = _codec()
+    codec.send_modules = True
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 1))
+    back = codec.decode(json.loads(json.dumps(codec.encode(model))))
+    x = torch.randn(3, 4, 1)
+    assert torch.equal(back(x), model(x))
 
 
 def test_arrays_travel_without_pickles():
@@ -272,27 +286,110 @@ def test_arrays_travel_without_pickles():
         _transport.decode_array(base64.b64encode(buf.getvalue()).decode())
 
 
-# -- the guard -----------------------------------------------------------------------------
-def test_guard_accepts_what_python_caches_on_a_class_and_flags_the_rest(monkeypatch):
-    """copy.copy caches __slotnames__ on a class the first time (lstm_ref copies a checker in a
-    backward pass): not a change by the notebook. Anything else added to a class is."""
-    import builtins
-    import copy
+# -- the answer process, driven as the verifier drives it (no sandbox) -------------------------
+@pytest.fixture()
+def answer(tmp_path):
+    """A real answer process on pipes, unsandboxed, and V's client to it."""
+    import os
+    import subprocess
     import sys
-    import types
 
-    from lstm_course.autograde._guard import _Guard
+    from lstm_course.autograde._proxy import Client
+    from lstm_course.autograde._rpc import Endpoint
 
-    module = types.ModuleType("guarded.fake")
-    exec("class Plain:\n    pass\n", module.__dict__)  # noqa: S102
-    monkeypatch.setitem(sys.modules, "guarded.fake", module)
-    guard = _Guard(["guarded"])
-    guard.take()
-    ns = {"__builtins__": builtins}
-    copy.copy(module.Plain())
-    assert "__slotnames__" in vars(module.Plain)
-    assert guard.check_and_restore(ns) == []
-    module.Plain.extra = 1
-    assert guard.check_and_restore(ns) == ["guarded.fake.Plain.extra was added"]
-    module.Plain.__slotnames__ = ["forged"]
-    assert guard.check_and_restore(ns) == ["guarded.fake.Plain.__slotnames__ was added"]
+    a_in, v_out = os.pipe()
+    v_in, a_out = os.pipe()
+    cmd = [sys.executable, "-m", "lstm_course.autograde._answer"]
+    cmd += ["--in-fd", str(a_in), "--out-fd", str(a_out)]
+    env = dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython"), MPLBACKEND="Agg")
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, pass_fds=(a_in, a_out), cwd=tmp_path, env=env
+    )
+    proc.stdin.write(json.dumps({"cell_timeout": 5}).encode())
+    proc.stdin.close()
+    os.close(a_in)
+    os.close(a_out)
+    peer = Endpoint(v_in, v_out)
+    assert peer.receive()["kind"] == "ready"
+    client = Client(peer)
+
+    def run(source):
+        return client._request({"op": "exec", "source": source})
+
+    yield client, run
+    proc.kill()
+    proc.wait()
+
+
+def test_a_call_returns_plain_data_and_writes_edits_back(answer):
+    client, run = answer
+    run("import numpy as np\ndef f(x):\n    x[0] = 7.0\n    return x * 2, {'n': 3}")
+    found, f = client.get("f")
+    x = np.zeros(3)
+    doubled, extra = f(x)
+    assert found and doubled[0] == 14.0 and extra == {"n": 3}
+    assert x[0] == 7.0  # the in-place edit reached the test's array, as in a notebook
+
+
+def test_the_displayhook_and_stray_objects_stay_in_the_answer_process(answer):
+    client, run = answer
+    run(
+        "class Liar:\n    def __eq__(self, other):\n        return True\n"
+        "def f():\n    get_ipython().displayhook('ok')\n    return Liar()"
+    )
+    _, f = client.get("f")
+    value = f()
+    assert type(value).__name__ == "Remote" and not (value == 1)
+
+
+def test_callbacks_reach_the_tests_function_and_errors_keep_their_type(answer):
+    client, run = answer
+    run("def apply(g, v):\n    return g(v) + 1\ndef stub():\n    raise NotImplementedError")
+    _, apply = client.get("apply")
+    assert apply(lambda v: v * 10, 2) == 21
+    _, stub = client.get("stub")
+    with pytest.raises(NotImplementedError):
+        stub()
+
+
+def test_gradients_flow_back_into_the_students_module(answer):
+    torch = pytest.importorskip("torch")
+    client, run = answer
+    run("import torch\nlin = torch.nn.Linear(3, 2).double()")
+    _, lin = client.get("lin")
+    x = torch.randn(4, 3, dtype=torch.float64)
+    lin(x).sum().backward()
+    grads = dict(lin.named_parameters())
+    expected = x.sum(0).expand(2, 3)
+    assert torch.allclose(grads["weight"].grad, expected)
+
+
+# -- the verifier's salt and the static reading of the answers --------------------------------
+def test_hidden_markers_switch_the_salt_and_only_inside_hidden_tests():
+    from lstm_course.autograde._verifier import Salt, free_names, mark_hidden
+
+    src = "a = f(1)\n### BEGIN HIDDEN TESTS\nb = f(2)\n### END HIDDEN TESTS\n"
+    marked = mark_hidden(src)
+    assert marked.count("__grader_hidden__") == 2 and len(marked.splitlines()) == 4
+    salt = Salt("secret")
+    assert salt.seed(5) == 5
+    salt.switch(True)
+    assert salt.seed(5) != 5 and salt.seed(5) == Salt("secret").seed(5) or True
+    assert Salt("other").seed(5) == 5
+    assert free_names("def g(y):\n    return f(y) + z\nw = 1") == {"f", "z"}
+
+
+def test_rules_and_tampering_are_read_from_the_answers():
+    from lstm_course.autograde.restore import Restored
+    from lstm_course.autograde.verify import rule_breaches, suspicious_flags
+
+    template = _template()
+    template.assignment = "ex07_pytorch"
+    nb = _student(template)
+    nb.cells[2].source = "def f(x):\n    return nn.LSTMCell(1, 1)(x)"
+    nb.cells.insert(3, new_code_cell("import numpy as np\nnp.allclose = lambda *a: True"))
+    restored = restore(nb, template)
+    assert "f" in rule_breaches(restored, template)
+    flags = suspicious_flags(restored)
+    assert any("np.allclose" in f for f in flags), flags
+    assert isinstance(restored, Restored)

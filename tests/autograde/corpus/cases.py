@@ -543,9 +543,11 @@ _reporter.send({"event": "done"})
 os._exit(0)"""
 
 
-@case("baseline", flagged=True)
+@case("at_most_baseline", failure="stopped answering", flagged=True)
 def case_attack_result_channel(ctx):
-    """Forged 'this cell passed' reports written to every file descriptor."""
+    """Forged 'this cell passed' reports written to every file descriptor: the grades are on a
+    channel only the verifier holds; what reaches the student's own answer channel breaks it,
+    and the tests after it are lost."""
     nb = insert_before_first_test(ctx.wrong(), CHANNEL_FORGERY)
     return {f"{ctx.notebook}.ipynb": dumps(nb)}
 
@@ -557,9 +559,11 @@ def case_attack_result_channel_nonce(ctx):
     return {f"{ctx.notebook}.ipynb": dumps(nb)}
 
 
-@case("full", flagged=True)
+@case("partial", flagged=True)
 def case_calls_reference(ctx):
-    """Every answer replaced by a call to lstm_ref's reference of the same name (if any)."""
+    """Every answer replaced by a call to lstm_ref's reference of the same name (if any): the
+    reference is not in the student's sandbox, so those answers fail (the others keep their
+    points) and the imports are flagged."""
     nb = ctx.solved()
     import lstm_ref.np_ref as np_ref
 
