@@ -159,6 +159,21 @@ def test_ch11_cells_found_as_reported(built_site):
 # Chapter 9: training in practice
 
 
+def test_ch9_gradient_vanishes_or_explodes_as_stated(built_site):
+    """The gradient reaching the first step vanishes with the default weights, decays slowly with
+    weight_hh x 4 and grows by orders of magnitude over 200 steps with weight_hh x 8."""
+    out = printed(built_site, "09_training")
+    rows = {
+        int(scale): [float(v) for v in values.split()]
+        for scale, values in re.findall(r"^\s+([148])\s+((?:\S+e[+-]\d+\s*){6})$", out, re.M)
+    }
+    assert sorted(rows) == [1, 4, 8], rows
+    default, times4, times8 = rows[1], rows[4], rows[8]
+    assert default == sorted(default, reverse=True) and default[-1] < 1e-20, default
+    assert 1e-12 < times4[-1] < times4[0], times4
+    assert times8[-1] > 1e3 * times8[0], times8
+
+
 def test_ch9_clipping_as_stated(built_site):
     """Norm clipping gives norm 1 and the same direction; with it every run ends lower and
     learns, without it run 3 stays at the mean-guessing level; plain SGD overflows unclipped."""
