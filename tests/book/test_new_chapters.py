@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+# The tests that read the build use the built_site fixture, which tests/conftest.py marks slow; the
+# text and packing checks need no build and run in `make test-fast`.
+pytestmark = [pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = ROOT / "book" / "data" / "tinyshakespeare.txt"
