@@ -30,11 +30,13 @@ import signal
 import sys
 import time
 import traceback
+import types
 import warnings
 
 from lstm_course.autograde import _transport
 from lstm_course.autograde._capture import _Sink, _Stream
 from lstm_course.autograde._rpc import Endpoint, PeerGone
+from lstm_course.autograde._seccomp import forbid_user_namespaces
 
 MAX_HANDLES = 200_000
 
@@ -92,6 +94,21 @@ class _Absent(importlib.abc.MetaPathFinder):
         return None
 
 
+class _Watch(importlib.abc.MetaPathFinder):
+    """Notes the student's code reaching for a module that is not in its sandbox on purpose
+    (the reference, the grading helpers): the import fails as it would anyway, and the attempt
+    is reported (for the instructor's review; the student's process could hide it, and gains
+    nothing by it)."""
+
+    def __init__(self, server: Server, prefixes: tuple[str, ...]):
+        self.server, self.prefixes = server, prefixes
+
+    def find_spec(self, fullname, path=None, target=None):
+        if self.server.recording and fullname.startswith(self.prefixes):
+            self.server.attempts.append(fullname)
+        return None
+
+
 class Callback:
     """A function of the test (in V) that the student's code was given: calling it asks V."""
 
@@ -121,6 +138,8 @@ class Server:
         self.graphs: dict[int, tuple] = {}
         self.timeout = float(job.get("cell_timeout", 60))
         self.breaches: list[str] = []
+        self.attempts: list[str] = []
+        self.recording = False  # a student's cell or a call runs: forbidden imports are noted
         self.in_call = False
         self.leaves: list = []
         self.codec = _transport.Codec(self._handle, self._remote)
@@ -138,8 +157,14 @@ class Server:
             hid = len(self.objects) + 1
             self.objects[hid] = obj
             self.ids[key] = hid
-        return {"t": "h", "id": self.ids[key], "callable": callable(obj),
-                "type": type(obj).__name__[:100]}  # fmt: skip
+        return {
+            "t": "h",
+            "id": self.ids[key],
+            "callable": callable(obj),
+            "cls": isinstance(obj, type),
+            "method": isinstance(obj, types.MethodType),
+            "type": type(obj).__name__[:100],
+        }
 
     def _remote(self, tree: dict):
         if tree["t"] == "cb":
@@ -173,12 +198,15 @@ class Server:
         top = self.peer.depth == 1  # not inside a callback of an outer request
         if top:
             self.sink.reset()
+            self.attempts = []
+            self.recording = op != "exec"  # the student's functions, called by a test
             signal.signal(signal.SIGALRM, _alarm)
             signal.setitimer(signal.ITIMER_REAL, self.timeout)
         try:
-            if op == "exec":
-                return self._exec(req)
-            return self._answer(op, req)
+            reply = self._exec(req) if op == "exec" else self._answer(op, req)
+            if self.attempts:
+                reply["attempts"] = sorted(set(self.attempts))[:20]
+            return reply
         except CellTimeout as exc:
             return {"error": {"type": "CellTimeout", "message": str(exc)}}
         except BaseException as exc:  # noqa: BLE001 (every failure is the student's answer)
@@ -195,6 +223,7 @@ class Server:
         finally:
             if top:
                 signal.setitimer(signal.ITIMER_REAL, 0)
+                self.recording = False
                 sys.stdout, sys.stderr = self.streams
 
     def _exec(self, req: dict) -> dict:
@@ -218,6 +247,10 @@ class Server:
             return {"value": self.codec.encode(value)}
         if op == "backward":
             return self._backward(req)
+        if op == "seed":
+            if "torch" in sys.modules:
+                sys.modules["torch"].manual_seed(self.codec.decode(req["seed"]))
+            return {"value": None}
         target = self._remote({"t": "h", "id": req["id"]}) if "id" in req else None
         if op == "call":
             if target is None:
@@ -408,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
     set_limits(job.get("limits", {}))
     if job.get("uid") is not None and os.getuid() == 0:
         drop_root(int(job["uid"]))
+    if job.get("sandboxed") and not forbid_user_namespaces():
+        os.write(2, b"autograde: the seccomp filter against user namespaces is not in place\n")
     if job.get("copy_from"):  # into the sandbox's size-limited home, as the student's own files
         import shutil
 
@@ -427,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     server.streams = streams
     if job.get("forbidden_calls"):
         _install_rules(job, server)
+    sys.meta_path.insert(0, _Watch(server, tuple(job.get("watched_imports", ()))))
     server.peer = Endpoint(args.in_fd, args.out_fd, server.serve)
     server.peer.send({"kind": "ready", "setup_s": round(time.process_time(), 3)})
     try:

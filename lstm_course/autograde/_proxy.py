@@ -59,36 +59,63 @@ class Remote:
     """An object of the answer process, seen from V. ``_origin`` is the student's name it came
     from (a breach of the exercise's rules during a call is charged to that name)."""
 
-    __slots__ = ("_client", "_id", "_origin", "_callable", "_type", "__weakref__")
+    __slots__ = ("_client", "_id", "_origin", "_callable", "_function", "_type", "_open",
+                 "__weakref__")  # fmt: skip
 
-    def __init__(self, client: Client, hid: int, origin: str, is_callable: bool, kind: str):
+    def __init__(self, client: Client, hid: int, origin: str, tree: dict, is_open: bool):
         object.__setattr__(self, "_client", client)
         object.__setattr__(self, "_id", hid)
         object.__setattr__(self, "_origin", origin)
-        object.__setattr__(self, "_callable", is_callable)
-        object.__setattr__(self, "_type", kind)
+        object.__setattr__(self, "_callable", bool(tree.get("callable")))
+        # what a call returns may be read only for a class (its instance) or a bound method
+        object.__setattr__(self, "_function", not (tree.get("cls") or tree.get("method")))
+        object.__setattr__(self, "_type", str(tree.get("type", "object"))[:100])
+        # Open: a name of the notebook, an object of a class the student wrote (an nn.Module),
+        # or one reached from it (a submodule, a bound method): a test may read it. Closed:
+        # what a function returned that is not plain data: not an answer, nothing of it is read.
+        object.__setattr__(self, "_open", is_open)
+
+    def _closed(self, what: str):
+        return TypeError(
+            f"the student's code returned a {self._type} object where plain data (an array, a "
+            f"number, a tuple) is expected; its {what} is not read"
+        )
 
     def _ask(self, op: str, **fields):
-        return self._client.ask(dict(fields, op=op, id=self._id), self._origin)
+        return self._client.ask(dict(fields, op=op, id=self._id), self._origin, self._open)
 
     def __call__(self, *args, **kwargs):
-        return self._client.call({"op": "call", "id": self._id}, args, kwargs, self._origin)
+        if not self._callable:
+            raise TypeError(f"a {self._type} object is not callable")
+        if not self._open and self._client.returned(self):
+            raise self._closed("call")
+        message = {"op": "call", "id": self._id}
+        results_open = self._open and not self._function
+        return self._client.call(message, args, kwargs, self._origin, results_open)
 
     def __getattr__(self, name: str):
         if name.startswith("__") and name not in ("__name__", "__qualname__", "__doc__"):
             raise AttributeError(name)
+        if not self._open and name not in ("__name__", "__qualname__", "__doc__"):
+            raise AttributeError(f"{name} ({self._closed('attributes')})")
         return self._ask("getattr", name=name)
 
     def __setattr__(self, name, value):
         raise AttributeError("a test cannot change the student's objects")
 
     def __getitem__(self, key):
+        if not self._open:
+            raise self._closed("items")
         return self._ask("getitem", key=self._client.codec.encode(key))
 
     def __len__(self):
+        if not self._open:
+            raise self._closed("length")
         return int(self._ask("len"))
 
     def __iter__(self):
+        if not self._open:
+            raise self._closed("items")
         return iter(self._ask("iter"))
 
     def __repr__(self):
@@ -102,6 +129,8 @@ class Remote:
 
     @property
     def __signature__(self):
+        if not self._callable:
+            raise AttributeError("__signature__")
         params = []
         for name, kind, has_default in self._ask("signature"):
             default = _DEFAULT if has_default else inspect.Parameter.empty
@@ -121,9 +150,13 @@ class Client:
         self.peer = peer
         self.peer.serve = self._serve_callback
         self.remotes: dict[int, Remote] = {}
+        self.named: set[int] = set()  # handles bound to a name of the notebook
         self.callbacks: list = []
         self.breaches: dict[str, set[str]] = {}
+        self.attempts: set[str] = set()  # forbidden imports A saw (student-reported: a flag)
         self.gone: str | None = None
+        self.hidden = False  # a hidden test runs: what A says about its inputs is not shown
+        self._opening = False
         self.codec = _transport.Codec(self._local, self._remote_tree, send_modules=True)
         self._origin = ""
         plain = self.codec.decode_tensor
@@ -151,11 +184,16 @@ class Client:
         if tree["t"] == "cb":
             return self.callbacks[int(tree["id"])]
         hid = int(tree["id"])
+        is_open = self._opening or bool(tree.get("cls"))
         if hid not in self.remotes:
-            self.remotes[hid] = Remote(
-                self, hid, self._origin, bool(tree.get("callable")), str(tree.get("type", ""))
-            )
+            self.remotes[hid] = Remote(self, hid, self._origin, tree, is_open)
+        elif is_open:
+            object.__setattr__(self.remotes[hid], "_open", True)
         return self.remotes[hid]
+
+    def returned(self, remote: Remote) -> bool:
+        """Whether a closed handle came back from a call (not from a name of the notebook)."""
+        return remote._id not in self.named
 
     # -- requests ------------------------------------------------------------------------------
     def _request(self, message: dict) -> dict:
@@ -167,13 +205,21 @@ class Client:
             self.gone = f"the student's process stopped ({exc})"
             raise AnswerProcessGone(self.gone) from None
 
-    def _value(self, reply: dict, origin: str):
+    def _value(self, reply: dict, origin: str, is_open: bool = False):
         if "error" in reply:
-            raise _exception(reply["error"])
+            error = dict(reply["error"])
+            if self.hidden:  # its message may quote a hidden input
+                error["message"] = "(the message is not shown in a hidden test)"
+                error["traceback"] = []
+            raise _exception(error)
         for text in reply.get("breaches", []):
             self.breaches.setdefault(origin, set()).add(str(text))
-        self._origin = origin
-        return self._decode(reply.get("value"))
+        self.attempts.update(str(a)[:200] for a in reply.get("attempts", [])[:20])
+        self._origin, self._opening = origin, is_open
+        try:
+            return self._decode(reply.get("value"))
+        finally:
+            self._opening = False
 
     def _decode(self, tree):
         import_torch = "torch" in sys.modules
@@ -182,17 +228,27 @@ class Client:
             value = _Bridge.tie(self, value)
         return value
 
-    def ask(self, message: dict, origin: str):
-        return self._value(self._request(message), origin)
+    def ask(self, message: dict, origin: str, is_open: bool = False):
+        return self._value(self._request(message), origin, is_open)
 
     def get(self, name: str):
         """(found, value) for a name of the notebook in A; modules are never taken from A."""
         reply = self._request({"op": "get", "name": name})
         if reply.get("missing") or reply.get("module"):
             return False, None
-        return True, self._value(reply, name)
+        value = self._value(reply, name, is_open=True)
+        if isinstance(value, Remote):
+            self.named.add(value._id)
+        return True, value
 
-    def call(self, message: dict, args, kwargs, origin: str):
+    def seed(self, seed) -> None:
+        """The test seeded torch: so does A, as one kernel would have been seeded."""
+        try:
+            self._request({"op": "seed", "seed": self.codec.encode(seed)})
+        except AnswerProcessGone:
+            pass
+
+    def call(self, message: dict, args, kwargs, origin: str, is_open: bool = False):
         leaves: list = []
         self.codec.leaves = leaves
         try:
@@ -202,14 +258,19 @@ class Client:
             self.codec.leaves = None
         reply = self._request(message)
         streams = reply.get("stdout") or {}
-        if streams.get("stdout"):
-            sys.stdout.write(str(streams["stdout"]))
-        if streams.get("stderr"):
-            sys.stderr.write(str(streams["stderr"]))
+        if self.hidden and (streams.get("stdout") or streams.get("stderr")):
+            print("[what your code printed during a hidden test is not shown]")
+        else:
+            if streams.get("stdout"):
+                sys.stdout.write(str(streams["stdout"]))
+            if streams.get("stderr"):
+                sys.stderr.write(str(streams["stderr"]))
         for category, text in reply.get("warnings", []):
             cls = _WARNINGS.get(str(category), UserWarning)
+            if self.hidden:
+                text = "a warning (its text is not shown in a hidden test)"
             warnings.warn_explicit(str(text), cls, "<student's code>", 0)
-        value = self._value(reply, origin)
+        value = self._value(reply, origin, is_open)
         for index, tree in reply.get("writeback", []):
             _write_back(leaves[int(index)], self.codec.decode(tree))
         return value

@@ -29,6 +29,7 @@ import io
 import json
 import linecache
 import os
+import re
 import signal
 import sys
 import time
@@ -38,8 +39,10 @@ from lstm_course.autograde._answer import CellTimeout, drop_root, set_limits
 from lstm_course.autograde._capture import _Null, _Sink, _Stream
 from lstm_course.autograde._proxy import AnswerProcessGone, Client
 from lstm_course.autograde._rpc import Endpoint, PeerGone
+from lstm_course.autograde._seccomp import forbid_user_namespaces
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+SEEDED = re.compile(r"\b(random_arrays|random_params|manual_seed)\(")
 
 
 def _alarm(signum, frame):
@@ -59,13 +62,14 @@ class Reporter:
 class Salt:
     """Hidden tests' seeds mixed with the run's secret: on while a hidden region runs."""
 
-    def __init__(self, secret: str):
+    def __init__(self, secret: str, seeded=None):
         self.secret = secret.encode()
+        self.seeded = seeded  # told every seed given to torch (A seeds its own torch too)
         self.hidden = False
         self.patched: set[str] = set()
 
     def seed(self, seed):
-        if not self.hidden or not isinstance(seed, int):
+        if not (self.hidden or self.forced) or not isinstance(seed, int):
             return seed
         digest = hashlib.sha256(self.secret + str(seed).encode()).digest()
         return int.from_bytes(digest[:4], "little")
@@ -83,7 +87,15 @@ class Salt:
         torch = sys.modules.get("torch")
         if torch is not None and "torch" not in self.patched:
             self.patched.add("torch")
-            torch.manual_seed = self._salted(torch.manual_seed, "manual_seed")
+            seed_here = self._salted(torch.manual_seed, "manual_seed")
+
+            def manual_seed(seed):
+                if self.seeded is not None:
+                    self.seeded(self.seed(seed))
+                return seed_here(seed)
+
+            manual_seed.__doc__ = seed_here.__doc__
+            torch.manual_seed = manual_seed
 
     def _salted(self, fn, name):
         if name == "random_params":
@@ -138,10 +150,14 @@ class Verifier:
         self.job, self.client, self.reporter, self.sink = job, client, reporter, sink
         self.solution_names = set(job.get("solution_names", []))
         self.timeout = float(job.get("cell_timeout", 60))
-        self.salt = Salt(job.get("salt", ""))
+        self.salt = Salt(job.get("salt", ""), client.seed)
         self.ns: dict = {"__name__": "__main__", "__builtins__": builtins}
-        self.ns["__grader_hidden__"] = self.salt.switch
+        self.ns["__grader_hidden__"] = self._hidden
         self.streams = (_Stream(sink, "stdout"), _Stream(sink, "stderr"))
+
+    def _hidden(self, on: bool) -> None:
+        self.salt.switch(on)
+        self.client.hidden = on or self.salt.forced
 
     def run(self) -> None:
         for cell in self.job["cells"]:
@@ -155,7 +171,10 @@ class Verifier:
                     break
                 continue
             try:
-                reply = self.client._request({"op": "exec", "source": cell["source"]})
+                reply = self.client._request(
+                    {"op": "exec", "source": cell["source"], "kind": cell["kind"]}
+                )
+                self.client.attempts.update(str(a)[:200] for a in reply.get("attempts", [])[:20])
             except AnswerProcessGone:
                 break
             outputs = reply.get("outputs") if isinstance(reply.get("outputs"), list) else []
@@ -174,6 +193,7 @@ class Verifier:
                 "event": "done",
                 "answer_gone": self.client.gone,
                 "breaches": {k: sorted(v) for k, v in self.client.breaches.items()},
+                "attempts": sorted(self.client.attempts)[:20],
             }
         )
 
@@ -207,29 +227,62 @@ class Verifier:
                 self.ns.pop(name, None)
 
     def test(self, cell: dict) -> bool:
-        """Run one graded test cell; True when it raised nothing."""
+        """Run one graded test cell; True when it raised nothing. A visible test that draws its
+        inputs from seeds is then run again on salted seeds (its outputs dropped): its points
+        are confirmed on inputs nobody could know in advance, not only on the ones it shows."""
         filename = f"<graded cell {cell.get('grade_id') or cell['index']}>"
         source = mark_hidden(cell["source"])
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        sys.stdout, sys.stderr = self.streams
-        self.salt.hidden = False
-        signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        code = None
         try:
+            self._start()
             self.bind(cell["source"])
             self.salt.patch()
-            exec(compile(source, filename, "exec"), self.ns)  # noqa: S102
-            return True
+            code = compile(source, filename, "exec")
+            exec(code, self.ns)  # noqa: S102
         except BaseException as exc:  # noqa: BLE001 (every failure of a test is a result)
-            tb = exc.__traceback__
-            while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
-                tb = tb.tb_next
-            text = traceback.format_exception(type(exc), exc, tb)
-            self.sink.error(type(exc).__name__, str(exc), [line.rstrip("\n") for line in text])
+            self._failed(exc)
             return False
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            self.salt.hidden = False
-            sys.stdout, sys.stderr = self.streams
+            self._stop()
+        if HIDDEN_BEGIN in cell["source"] or not SEEDED.search(cell["source"]):
+            return True
+        shown = list(self.sink.outputs)
+        try:
+            self._start(confirm=True)
+            exec(code, self.ns)  # noqa: S102
+            self.sink.outputs = shown
+            return True
+        except BaseException as exc:  # noqa: BLE001
+            self.sink.outputs = shown
+            self.sink.error(
+                "AssertionError",
+                "this test passed on the inputs it shows, but not when the grader ran it again "
+                f"on new inputs of the same shapes: {exc}",
+                [f"AssertionError: the same test on new inputs failed: {exc}"],
+            )
+            return False
+        finally:
+            self._stop()
+
+    def _start(self, confirm: bool = False) -> None:
+        sys.stdout, sys.stderr = self.streams
+        self.salt.forced = confirm
+        self._hidden(confirm)
+        signal.setitimer(signal.ITIMER_REAL, self.timeout)
+
+    def _stop(self) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        self.salt.forced = False
+        self._hidden(False)
+        sys.stdout, sys.stderr = self.streams
+
+    def _failed(self, exc: BaseException) -> None:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+            tb = tb.tb_next
+        text = traceback.format_exception(type(exc), exc, tb)
+        self.sink.error(type(exc).__name__, str(exc), [line.rstrip("\n") for line in text])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     set_limits(job.get("limits", {}))
     if job.get("uid") is not None and os.getuid() == 0:
         drop_root(int(job["uid"]))
+    if job.get("sandboxed"):
+        forbid_user_namespaces()
     signal.signal(signal.SIGALRM, _alarm)
     import numpy  # noqa: F401
 

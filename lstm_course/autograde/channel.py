@@ -26,6 +26,7 @@ class RunResult:
     cells: dict[int, dict] = field(default_factory=dict)  # index -> {"outputs", "passed"?}
     breaches: dict[str, list[str]] = field(default_factory=dict)  # answer -> rules it broke
     answer_gone: str | None = None  # why the answer process stopped before the end
+    attempts: list[str] = field(default_factory=list)  # forbidden imports A reported
     ready: bool = False
     done: bool = False
     started: int | None = None  # the cell running when the run ended, if it did not finish
@@ -107,6 +108,8 @@ def _message(line: bytes, result: RunResult) -> bool:
         result.answer_gone = msg.get("answer_gone") or None
         breaches = msg.get("breaches")
         result.breaches = breaches if isinstance(breaches, dict) else {}
+        attempts = msg.get("attempts")
+        result.attempts = [str(a) for a in attempts] if isinstance(attempts, list) else []
     else:
         result.garbage += 1
     return False

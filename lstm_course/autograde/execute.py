@@ -61,7 +61,10 @@ def execute(
     assignment = template.assignment
     rules = policy.forbidden(assignment)
     job = {"cells": cells, "solution_names": template.solution_names()}
-    answer_job = {"forbidden_calls": list(rules.get("calls", ()))}
+    answer_job = {
+        "forbidden_calls": list(rules.get("calls", ())),
+        "watched_imports": list(policy.WATCHED_IMPORTS),
+    }
     masks = []
     if policy.numpy_only(assignment) and sandbox.enabled:
         masks = sandbox.torch_masks()
@@ -73,6 +76,11 @@ def execute(
     flags: list[str] = []
     if run.garbage:
         flags.append(f"internal grader error: {run.garbage} malformed line(s) from the verifier")
+    if run.attempts:
+        flags.append(
+            "the student's code tried to import what is not in its sandbox: "
+            + ", ".join(run.attempts[:5])
+        )
     nb = restored.notebook
     # A breach of the exercise's rules (seen in the answers, or reported while a test called
     # them) costs the tests of the function that broke it.

@@ -17,8 +17,10 @@ A worker never touches the gradebook, and a grader error in one notebook fails t
 
 from __future__ import annotations
 
+import ast
 import queue
 import shutil
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -44,6 +46,19 @@ from lstm_course.autograde.restore import (
     unrun_notebook,
 )
 from lstm_course.autograde.sandbox import Sandbox
+
+# CPython 3.11 converts ASTs with one interpreter-wide recursion counter (gh-106905): two worker
+# threads parsing at once fail with "AST constructor recursion depth mismatch". The grader's
+# threads read the answers' source, so its parses take turns.
+_parse, _parse_lock = ast.parse, threading.Lock()
+
+
+def _locked_parse(*args, **kwargs):
+    with _parse_lock:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _locked_parse
 
 
 @dataclass
@@ -126,7 +141,9 @@ class Grader:
             return out
         executed = execute(self.sandbox, restored, template, scratch, private, slot)
         out.wall_s, out.failure = executed.run.wall_s, executed.run.failure
-        out.flags += verify.reference_flags(restored, template) + verify.suspicious_flags(restored)
+        out.flags += verify.reference_flags(restored, template) + verify.suspicious_flags(
+            restored, template
+        )
         out.flags += executed.flags
         out.notebook = executed.notebook
         return out

@@ -32,10 +32,12 @@ ANSWER_FILES = {
     "lstm_ref": ("__init__.py", "data.py", "params.py", "specs.py", "_checks.py"),
     "lstm_course": (
         "__init__.py",
+        "display.py",  # what a notebook shows for its tests (a setup cell imports it)
         "autograde/__init__.py",
         "autograde/_answer.py",
         "autograde/_capture.py",
         "autograde/_rpc.py",
+        "autograde/_seccomp.py",
         "autograde/_transport.py",
         "autograde/policy.py",
     ),
@@ -44,6 +46,10 @@ ANSWER_FILES = {
 # An attribute of these names, or a string naming the reference, in an answer is a reason to look.
 SUSPICIOUS_ATTRIBUTES = ("np_ref", "torch_ref", "grading")
 SUSPICIOUS_TEXT = ("np_ref", "torch_ref", "lstm_ref")
+
+# Imports the answer process reports when the student's code attempts them (they fail: none of
+# these is in its sandbox, except the functions a release gives).
+WATCHED_IMPORTS = (*REFERENCE_MODULES, "lstm_course.grading", "lstm_course.autograde.")
 
 # "Use NumPy only": A runs without these packages (hidden from its sandbox, and refused).
 NUMPY_ONLY = (
@@ -77,6 +83,7 @@ FORBIDDEN = {
 # cannot change a grade: the tests run in V), by module attribute patched or tool used.
 PATCHED_MODULES = ("np", "numpy", "torch", "nn", "math", "builtins", "sys", "grading",
                    "lstm_ref", "lstm_course", "np_ref", "torch_ref")  # fmt: skip
+FLAGGED_IMPORTS = ("ctypes", "gc", "importlib", "inspect")
 INTROSPECTION = ("gc.get_objects", "gc.get_referrers", "sys._getframe", "inspect.currentframe",
                  "inspect.stack", "f_back", "f_globals", "f_locals", "__code__", "os.write",
                  "ctypes", "sys.modules", "__import__", "settrace", "setprofile")  # fmt: skip

@@ -137,8 +137,8 @@ class Sandbox:
     ) -> list[str]:
         args = [self.bwrap or "bwrap"]
         if self.as_root:
-            # No user namespace: the runner switches to an unprivileged uid itself, and an
-            # unprivileged uid cannot create one with the capabilities it would need.
+            # No user namespace: the process switches to an unprivileged uid itself, and its
+            # seccomp filter (``_seccomp``) refuses it a user namespace of its own.
             args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
             args += ["--unshare-cgroup-try"]
         else:
@@ -286,6 +286,7 @@ class Sandbox:
         uid_a = self.slot_uid(slot)
         uid_v = None if uid_a is None else uid_a + VERIFIER_UID_OFFSET
         common = {
+            "sandboxed": self.enabled,
             "cell_timeout": lim.cell_timeout,
             "max_cell_output": lim.max_cell_output,
             "max_output": lim.max_output,
@@ -386,7 +387,8 @@ def build_answer_packages(dest: Path, given: set[str]) -> list[tuple[Path, Path]
         copy = dest / real.name
         for rel in policy.ANSWER_FILES[real.name]:
             (copy / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(real / rel, copy / rel)
+            if (real / rel).is_file():
+                shutil.copyfile(real / rel, copy / rel)
         pairs.append((copy, real))
     if given:
         from lstm_ref.np_ref import _common

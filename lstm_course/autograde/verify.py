@@ -107,14 +107,32 @@ def _top_names(tree: ast.Module) -> list[str]:
     return out
 
 
-def suspicious_flags(restored: Restored) -> list[str]:
-    """What the student's cells do to the test's modules or the interpreter, in words."""
+def suspicious_flags(restored: Restored, template: Template) -> list[str]:
+    """What the student's cells do to the test's modules or the interpreter, in words; and,
+    in an answer (not a scratch cell, which may be a copy of a test), imports of the grader's
+    or the grading helpers' modules."""
+    answers = set(template.solution_names())
     found: list[str] = []
-    for cell, tree in _student_trees(restored):
+    trees = list(_student_trees(restored))
+    modules = set(policy.PATCHED_MODULES)  # and every module the student's cells import
+    for _cell, tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    for cell, tree in trees:
         where = (cell.metadata.get("nbgrader") or {}).get("grade_id", "an added cell")
         seen = []
+        is_answer = bool((cell.metadata.get("nbgrader") or {}).get("solution"))
+        is_answer = is_answer or bool(defined_names(cell.source) & answers)
         for node in ast.walk(tree):
-            seen += _suspicious(node)
+            seen += _suspicious(node, modules)
+            if is_answer and isinstance(node, ast.Import | ast.ImportFrom):
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                )
+                seen += [f"imports {m}" for m in names if m.startswith("lstm_course")]
         if seen:
             found.append(f"{where}: " + "; ".join(sorted(set(seen))[:6]) + " (no effect on the "
                          "grade: the tests run apart from the student's code)")  # fmt: skip
@@ -131,9 +149,8 @@ def _dotted(node) -> str:
     return ".".join(reversed(parts))
 
 
-def _suspicious(node) -> list[str]:
+def _suspicious(node, patched: set[str]) -> list[str]:
     out = []
-    patched = policy.PATCHED_MODULES
     targets = []
     if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign | ast.Delete):
         targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
@@ -157,7 +174,8 @@ def _suspicious(node) -> list[str]:
         out.append("uses __import__")
     if isinstance(node, ast.Import | ast.ImportFrom):
         modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
-        if any((m or "").split(".")[0] in ("ctypes", "gc") for m in modules):
+        roots = {(m or "").split(".")[0] for m in modules}
+        if roots & set(policy.FLAGGED_IMPORTS):
             out.append(f"imports {', '.join(m for m in modules if m)}")
     return out
 

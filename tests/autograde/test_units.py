@@ -390,6 +390,6 @@ def test_rules_and_tampering_are_read_from_the_answers():
     nb.cells.insert(3, new_code_cell("import numpy as np\nnp.allclose = lambda *a: True"))
     restored = restore(nb, template)
     assert "f" in rule_breaches(restored, template)
-    flags = suspicious_flags(restored)
+    flags = suspicious_flags(restored, template)
     assert any("np.allclose" in f for f in flags), flags
     assert isinstance(restored, Restored)

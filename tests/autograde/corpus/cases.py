@@ -249,6 +249,30 @@ def case_syntax_error(ctx):
     return {f"{ctx.notebook}.ipynb": dumps(nb)}
 
 
+@case("full")
+def case_slow_but_honest(ctx):
+    """Three cells of 2 s each, with a time limit of 3 s per cell (the corpus's --timeout): each
+    cell and each test has its own limit, so every test keeps its points."""
+    nb = ctx.solved()
+    for _ in range(3):
+        nb = insert_after_first_answer(nb, "import time\ntime.sleep(2)")
+    return {f"{ctx.notebook}.ipynb": dumps(nb)}
+
+
+@case("zero")
+def case_displayhook_in_stubs(ctx):
+    """The blank release with get_ipython().displayhook("ok") before every stub's raise: an
+    execute_result before the error, which nbgrader would read as full marks."""
+    nb = copy.deepcopy(ctx.release)
+    for cell in nb.cells:
+        if _gid(cell) and cell.metadata["nbgrader"].get("solution"):
+            cell.source = cell.source.replace(
+                "raise NotImplementedError",
+                'get_ipython().displayhook("ok")\n    raise NotImplementedError',
+            )
+    return {f"{ctx.notebook}.ipynb": dumps(nb)}
+
+
 @case("full", note="missing from the submission")
 def case_deleted_tests(ctx):
     """Every graded test cell deleted: they are put back and run."""
@@ -464,9 +488,10 @@ def case_attack_numpy(ctx):
     return {f"{ctx.notebook}.ipynb": dumps(insert_before_first_test(ctx.wrong(), NUMPY_PATCH))}
 
 
-@case("baseline", flagged=True)
+@case("at_most_baseline", flagged=True)
 def case_attack_numpy_in_answer(ctx):
-    """The same NumPy patch written inside the answer cell itself."""
+    """The same NumPy patch written inside the answer cell itself (it breaks the student's own
+    NumPy, in the student's own process: at most the baseline)."""
     nb = append_to_first_answer(ctx.wrong(), NUMPY_PATCH)
     return {f"{ctx.notebook}.ipynb": dumps(nb)}
 
