@@ -25,7 +25,6 @@ import inspect
 import io
 import json
 import os
-import resource
 import signal
 import sys
 import time
@@ -35,51 +34,11 @@ import warnings
 
 from lstm_course.autograde import _transport
 from lstm_course.autograde._capture import _Sink, _Stream
+from lstm_course.autograde._kernel import CellTimeout, _alarm, drop_root, make_shell, set_limits
 from lstm_course.autograde._rpc import Endpoint, PeerGone
 from lstm_course.autograde._seccomp import forbid_user_namespaces
 
 MAX_HANDLES = 200_000
-
-
-class CellTimeout(BaseException):  # noqa: N818 (a BaseException, like KeyboardInterrupt)
-    """Raised inside a cell or a call that ran past its time limit."""
-
-
-def _alarm(signum, frame):
-    raise CellTimeout("the cell ran past its time limit and was stopped by the grader")
-
-
-def set_limits(limits: dict) -> None:
-    names = {
-        "cpu": resource.RLIMIT_CPU,
-        "as": resource.RLIMIT_AS,
-        "nproc": resource.RLIMIT_NPROC,
-        "fsize": resource.RLIMIT_FSIZE,
-        "nofile": resource.RLIMIT_NOFILE,
-        "core": resource.RLIMIT_CORE,
-    }
-    for key, value in limits.items():
-        if value is None:
-            continue
-        value = int(value)
-        if key == "cpu":  # SIGXCPU at the soft limit, SIGKILL at the hard one
-            resource.setrlimit(names[key], (value, value + 5))
-        else:
-            resource.setrlimit(names[key], (value, value))
-
-
-def drop_root(uid: int) -> None:
-    """Become an unprivileged user (used when the grader runs as root)."""
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    pr_set_no_new_privs = 38
-    libc.prctl(pr_set_no_new_privs, 1, 0, 0, 0)
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)
-    if os.getuid() != uid or os.geteuid() != uid:
-        raise RuntimeError("could not drop root")
 
 
 class _Absent(importlib.abc.MetaPathFinder):
@@ -351,52 +310,6 @@ def _changed(leaf, old) -> bool:
     return leaf.shape != old.shape or not np.array_equal(leaf, old, equal_nan=True)
 
 
-def _make_shell(sink: _Sink):
-    from IPython.core.displayhook import DisplayHook
-    from IPython.core.displaypub import DisplayPublisher
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    class Hook(DisplayHook):
-        def start_displayhook(self):
-            pass
-
-        def write_output_prompt(self):
-            pass
-
-        def write_format_data(self, format_dict, md_dict=None):
-            sink.execute_result(format_dict, md_dict or {})
-
-        def finish_displayhook(self):
-            pass
-
-    class Publisher(DisplayPublisher):
-        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kw):
-            sink.display(data, metadata or {})
-
-        def clear_output(self, wait=False):
-            sink.clear()
-
-    class Shell(InteractiveShell):
-        displayhook_class = Hook
-        display_pub_class = Publisher
-
-        def _showtraceback(self, etype, evalue, stb):
-            sink.error(etype.__name__, str(evalue), list(stb))
-
-        def init_io(self):  # keep our sys.stdout / sys.stderr
-            pass
-
-        def enable_gui(self, gui=None):  # %matplotlib inline needs no event loop
-            pass
-
-    config = Config()
-    config.HistoryManager.enabled = False
-    config.InteractiveShell.colors = "NoColor"
-    config.InteractiveShell.xmode = "Context"
-    return Shell.instance(config=config)
-
-
 def _install_rules(job: dict, server: Server) -> None:
     """The runtime side of "no nn.LSTM / nn.LSTMCell in your code": a call to one while a test
     calls the student's code is reported (the static side is in ``verify``)."""
@@ -456,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     streams = (_Stream(sink, "stdout"), _Stream(sink, "stderr"))
     sys.stdout, sys.stderr = streams
     sys.path.insert(0, os.getcwd())
-    shell = _make_shell(sink)
+    shell = make_shell(sink)
     shell.user_ns["__builtins__"] = builtins
     server = Server(job, shell, sink)
     server.streams = streams

@@ -36,6 +36,7 @@ ANSWER_FILES = {
         "autograde/__init__.py",
         "autograde/_answer.py",
         "autograde/_capture.py",
+        "autograde/_kernel.py",
         "autograde/_rpc.py",
         "autograde/_seccomp.py",
         "autograde/_transport.py",
