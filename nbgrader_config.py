@@ -52,6 +52,14 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.Execute.timeout = 120
 # A notebook's outputs are never released.
 c.ClearOutput.enabled = True
+# Feedback and the formgrader render students' notebooks in the instructor's browser: HTML and
+# markdown outputs are cleaned (nbconvert's bleach filter). Markdown cells are not cleaned by
+# nbgrader's templates, so the grader also makes every recorded notebook safe itself
+# (lstm_course/autograde/sanitize.py: only text and real PNG/JPEG outputs, markdown checked).
+c.HTMLExporter.sanitize_html = True
+# `make grades`: every field of grades.csv quoted (nbgrader's own exporter writes them bare).
+c.ExportApp.plugin_class = "lstm_course.autograde.export.QuotedCsvExport"
+
 # A student's feedback shows a hidden test's name, points and message, never its code, seeds or
 # inputs, nor a traceback quoting them (the autograded notebook keeps them for the instructor).
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

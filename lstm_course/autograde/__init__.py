@@ -15,7 +15,10 @@ A submission goes through one stage per module (``grader`` strings them together
 - run sandboxed: ``execute``, on ``sandbox`` (bubblewrap, two processes per notebook, ``cgroup``)
   and ``channel`` (the verifier's results);
 - verify: ``verify`` (the answers read: references, rule breaches, tampering flagged);
-- record: ``results`` (gradebook, ``autograded/``, the summary).
+- record: ``results`` (gradebook, ``autograded/``, the summary), showing only what ``sanitize``
+  made safe (outputs, markdown, attachments, text for the terminal).
+
+``export`` is the CSV exporter ``make grades`` uses (every field quoted).
 
 ``cli`` is the command line; ``policy`` names what students may not reach and the exercises'
 rules. A notebook runs as two sandboxed processes: ``_answer`` (A, the student's code: the

@@ -5,7 +5,9 @@ notebook there), reads it (``load``) and rebuilds it with ``restore``: the grade
 locked cells and task cells come from the gradebook (hidden tests included), in the release's
 order, whatever the student deleted, edited, reordered, duplicated or relabelled; the student's
 answers (solution cells) and any cells they added keep their place after the release cell they
-followed. Nothing is taken from the student's metadata. A notebook that cannot run becomes the
+followed. Nothing is taken from the student's metadata; a markdown cell keeps its attachments
+(pasted images) when they are real PNG, JPEG or GIF images (``sanitize.clean_attachments``), since
+nbconvert cannot render a cell whose image is missing. A notebook that cannot run becomes the
 release with every test failed and the reason (``unrun_notebook``).
 """
 
@@ -22,6 +24,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_markdown_cell, new_notebook
 
 from lstm_course.autograde.load import NEW_CELL, load_submission, source_text
+from lstm_course.autograde.sanitize import clean_attachments, markdown_text
 
 
 @dataclass
@@ -117,17 +120,30 @@ def _retype(cell: NotebookNode, cell_type: str) -> NotebookNode:
     return new
 
 
-def _answer(student: NotebookNode, rcell: NotebookNode, template: Template) -> NotebookNode:
+def _answer(
+    student: NotebookNode, rcell: NotebookNode, template: Template, notes: list[str]
+) -> NotebookNode:
     """The student's answer in a solution cell, with the release's type and metadata."""
     cell = _canonical(rcell, template)
     cell.source = source_text(student.get("source", ""))
-    return cell
+    return _keep_attachments(student, cell, notes)
 
 
-def _plain(cell: NotebookNode) -> NotebookNode:
+def _plain(cell: NotebookNode, notes: list[str]) -> NotebookNode:
     """A student cell as an ordinary, ungraded cell."""
     cell_type = cell.get("cell_type") if cell.get("cell_type") in NEW_CELL else "raw"
-    return NEW_CELL[cell_type](source=source_text(cell.get("source", "")))
+    new = NEW_CELL[cell_type](source=source_text(cell.get("source", "")))
+    return _keep_attachments(cell, new, notes)
+
+
+def _keep_attachments(student: NotebookNode, cell: NotebookNode, notes: list[str]):
+    """The student's valid pasted images on a markdown cell; a note for each one dropped."""
+    if cell.cell_type == "markdown" and isinstance(student, dict) and "attachments" in student:
+        kept, dropped = clean_attachments(student["attachments"])
+        notes += dropped
+        if kept:
+            cell["attachments"] = kept
+    return cell
 
 
 def restore(student_nb: NotebookNode, template: Template) -> Restored:
@@ -169,7 +185,7 @@ def restore(student_nb: NotebookNode, template: Template) -> Restored:
             matched[key] = cell
             last = key
             continue
-        attached.setdefault(last, []).append(_plain(cell))
+        attached.setdefault(last, []).append(_plain(cell, notes))
 
     cells: list[NotebookNode] = []
     kinds: list[str] = []
@@ -189,7 +205,7 @@ def restore(student_nb: NotebookNode, template: Template) -> Restored:
         if gid:
             if meta.get("solution"):
                 if scell is not None:
-                    emit(_answer(scell, rcell, template), "student")
+                    emit(_answer(scell, rcell, template, notes), "student")
                 elif meta.get("grade"):  # a manually graded answer must exist to be graded
                     emit(_canonical(rcell, template), "release")
                     missing.append(gid)
@@ -203,7 +219,10 @@ def restore(student_nb: NotebookNode, template: Template) -> Restored:
                 emit(canon, kind)
         else:
             if scell is not None:
-                emit(_plain(scell) if scell.get("cell_type") else copy.deepcopy(rcell), "student")
+                emit(
+                    _plain(scell, notes) if scell.get("cell_type") else copy.deepcopy(rcell),
+                    "student",
+                )
                 cells[-1]["id"] = rcell["id"]
             else:
                 emit(copy.deepcopy(rcell), "release")
@@ -250,7 +269,9 @@ def unrun_notebook(template: Template, reason: str) -> Restored:
     restored = restore(new_notebook(), template)
     restored.notes = []
     note = new_markdown_cell(
-        "**Grader's note:** this notebook was not run, so every test scores zero: " + reason + "."
+        "**Grader's note:** this notebook was not run, so every test scores zero: "
+        + markdown_text(reason)
+        + "."
     )
     note["id"] = "grader-note"
     for cell, kind in zip(restored.notebook.cells, restored.kinds, strict=True):

@@ -5,28 +5,80 @@ Only the main thread records, one submission at a time, through nbgrader's own p
 concurrently and the results are exactly what ``nbgrader generate_feedback`` and ``nbgrader
 export`` expect. ``record`` returns the submission's summary; ``report`` gathers them for the
 class into ``autograded/autograde_summary.json`` and the table printed at the end.
+
+What is written is made safe to show first (``sanitize``): the notebook's outputs, markdown and
+attachments before ``autograded/`` (which feedback and the formgrader render), the grader's notes
+as escaped markdown, every string printed to the terminal with its control characters escaped.
+A grade that cannot be recorded is never left at its previous value: the submission's old
+gradebook entry, ``autograded/`` and ``feedback/`` folders are removed, and the summary says why.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import nbformat
 from nbformat.v4 import new_markdown_cell
 
-from lstm_course.autograde.course import Course, Submission, copy_files, timestamp
+from lstm_course.autograde.course import (
+    SUMMARY_NAME,
+    Course,
+    Submission,
+    copy_files,
+    read_timestamp,
+)
+from lstm_course.autograde.sanitize import clean_notebook, markdown_text, printable
 
 if TYPE_CHECKING:  # grader records through this module
     from lstm_course.autograde.grader import SubmissionResult
 
-SUMMARY_NAME = "autograde_summary.json"
+__all__ = ["SUMMARY_NAME", "record", "failed_summary", "report", "write_report", "print_report"]
 
 
 def record(course: Course, result: SubmissionResult) -> dict:
-    """Record one graded submission: gradebook rows, autograded/ files; return its summary."""
+    """Record one graded submission: gradebook rows, autograded/ files; return its summary.
+    If that fails, the submission's previous grade is removed and the summary says why."""
+    try:
+        return _record(course, result)
+    except Exception:  # noqa: BLE001 (one student's record must not stop the class)
+        reason = "could not record the grade:\n" + traceback.format_exc(limit=5)
+        return unrecorded(course, result.submission, reason)
+
+
+def unrecorded(course: Course, sub: Submission, reason: str) -> dict:
+    """Remove what an earlier run recorded for ``sub`` (its grade would otherwise stay)."""
+    from nbgrader.api import MissingEntry
+
+    summary = failed_summary(sub, reason)
+    removed = []
+    with course.gradebook() as gb:
+        try:
+            gb.remove_submission(sub.assignment, sub.student)
+            removed.append("its grade in the gradebook")
+        except MissingEntry:
+            pass
+    for kind in ("autograded", "feedback"):
+        folder = course.path(kind, sub.student, sub.assignment)
+        if folder.is_symlink() or folder.is_file():
+            folder.unlink()
+        elif folder.exists():
+            shutil.rmtree(folder)
+        else:
+            continue
+        removed.append(f"{kind}/{sub.student}/{sub.assignment}")
+    if removed:
+        summary["notes"].append(
+            "the previous grade was removed (" + ", ".join(removed) + "): grade it again"
+        )
+    return summary
+
+
+def _record(course: Course, result: SubmissionResult) -> dict:
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
@@ -38,10 +90,10 @@ def record(course: Course, result: SubmissionResult) -> dict:
 
     sub = result.submission
     dest = course.path("autograded", sub.student, sub.assignment)
-    stamp = timestamp(sub.path)
+    stamp, stamp_problem = read_timestamp(sub.path)
     with course.gradebook() as gb:
         gb.update_or_create_student(sub.student)
-        if stamp is not None:
+        if stamp is not None or stamp_problem:  # an unreadable time replaces an earlier one
             gb.update_or_create_submission(sub.assignment, sub.student, timestamp=stamp)
         else:
             gb.update_or_create_submission(sub.assignment, sub.student)
@@ -65,19 +117,16 @@ def record(course: Course, result: SubmissionResult) -> dict:
         "seconds": round(result.wall_s, 2),
         "notebooks": {},
     }
+    if stamp_problem:
+        summary["flags"].append(
+            f"{stamp_problem}: graded as untimed (no late penalty); check when it was handed in"
+        )
     if result.error:
         summary["failures"].append(result.error)
     for nbres in result.notebooks:
         nb = nbres.notebook
         if nb is None:
             continue
-        remarks = [*nbres.notes, *([nbres.failure] if nbres.failure else [])]
-        if remarks and not (nb.cells and nb.cells[0].get("id") == "grader-note"):
-            note = new_markdown_cell(
-                "**Grader's notes:**\n\n" + "\n".join(f"- {r}" for r in remarks)
-            )
-            note["id"] = "grader-note"
-            nb.cells.insert(0, note)
         resources = {
             "unique_key": nbres.name,
             "output_files_dir": f"{nbres.name}_files",
@@ -98,6 +147,16 @@ def record(course: Course, result: SubmissionResult) -> dict:
         ):
             pp = cls(config=course.config)
             nb, resources = pp(nb, resources)
+        # after the grades are saved (they never depend on what is shown), before anything shows it
+        cleaned = clean_notebook(nb)
+        remarks = [markdown_text(r) for r in [*nbres.notes, nbres.failure, *cleaned] if r]
+        if remarks and not (nb.cells and nb.cells[0].get("id") == "grader-note"):
+            note = new_markdown_cell(
+                "**Grader's notes:**\n\n" + "\n".join(f"- {r}" for r in remarks)
+            )
+            note["id"] = "grader-note"
+            nb.cells.insert(0, note)
+        summary["notes"] += [f"{nbres.name}: {n}" for n in cleaned]
         nbformat.write(nb, str(dest / f"{nbres.name}.ipynb"))
         if nbres.failure:
             summary["failures"].append(f"{nbres.name}: {nbres.failure}")
@@ -157,19 +216,29 @@ def report(summaries: list[dict], skipped: list[str], jobs: int, sandbox, second
 
 
 def write_report(course: Course, summary: dict, path: str | None) -> Path:
-    """Write the class's summary (default: autograded/autograde_summary.json); return where."""
-    out = (
-        Path(path)
-        if path
-        else Path(course.coursedir.format_path(course.coursedir.autograded_directory, ".", "."))
-        / SUMMARY_NAME
-    )
+    """Write the class's summary (default: autograded/autograde_summary.json); return where.
+    The folders the find stage refused (``course.refused``) are added to it first."""
+    if course.refused:
+        summary["refused"] = list(course.refused)
+        summary["failures"] = [r["reason"] for r in course.refused] + summary["failures"]
+    if path:
+        out = Path(path)
+    else:
+        folder = course.coursedir.format_path(course.coursedir.autograded_directory, ".", ".")
+        out = Path(folder) / SUMMARY_NAME
+        if out.is_symlink() or (out.exists() and not out.is_file()):
+            # left by an older grader that took a student folder of this name: never fail for it
+            out = out.with_name(f"autograde_summary.{os.getpid()}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=1, default=str) + "\n")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    # ensure_ascii: no control character or bidi override reaches the file raw
+    tmp.write_text(json.dumps(summary, indent=1, default=str, ensure_ascii=True) + "\n")
+    os.replace(tmp, out)
     return out
 
 
 def print_report(report: dict, path: Path) -> None:
+    """The table and the lists printed at the end; every string with its controls escaped."""
     lines = [
         "",
         f"Graded {report['graded']} submission(s) in {report['seconds']:.1f} s "
@@ -183,9 +252,13 @@ def print_report(report: dict, path: Path) -> None:
     for s in report["submissions"]:
         mark = " !" if s["failures"] else ""
         mark += " ?" if s["flags"] else ""
+        student, assignment = printable(s["student"]), printable(s["assignment"])
         lines.append(
-            f"{s['student']:<24} {s['assignment']:<20} {s['score']:>6g} / {s['max_score']:<5g}{mark}"
+            f"{student:<24} {assignment:<20} {s['score']:>6g} / {s['max_score']:<5g}{mark}"
         )
+    if report.get("refused"):
+        lines.append(f"\nRefused {len(report['refused'])} folder(s), not graded:")
+        lines += [f"  {r['reason']}" for r in report["refused"]]
     if report["failures"]:
         lines.append("\nFailures (!), graded with the points earned:")
         lines += [f"  {f}" for f in report["failures"]]
@@ -193,4 +266,4 @@ def print_report(report: dict, path: Path) -> None:
         lines.append("\nFlagged for review (?):")
         lines += [f"  {f}" for f in report["flagged"]]
     lines.append(f"\nSummary written to {path}")
-    print("\n".join(lines))
+    print(printable("\n".join(lines)))
