@@ -48,6 +48,7 @@ ATTACK_MARKDOWN = [
     f"<a href='java\tscript:{M}()'>tab</a>",
 ]
 HTML_NAME = f"<img src=x onerror={M}()>.ipynb"
+HTML_GRADE_ID = f"<svg/onload={M}()>"
 
 
 def _attack_notebook(course):
@@ -56,6 +57,9 @@ def _attack_notebook(course):
     nb.cells.insert(answer + 1, new_code_cell("from IPython.display import HTML  # OUT:attack"))
     for i, src in enumerate(ATTACK_MARKDOWN):
         nb.cells.insert(answer + 2 + i, new_markdown_cell(src))
+    relabelled = new_code_cell("x = 1")  # its grade_id comes back in the grader's notes
+    relabelled.metadata["nbgrader"] = {"grade_id": HTML_GRADE_ID, "solution": True, "grade": False}
+    nb.cells.append(relabelled)
     return nb
 
 
@@ -66,7 +70,8 @@ def course(tmp_path_factory):
     rh.submit(course, "mallory", nb)
     restored = rh.graded(course, nb, {"attack": ATTACK_OUTPUTS})
     note = f"the notebook was submitted as {HTML_NAME} instead of forget_gate.ipynb"
-    summary = rh.record(course, "mallory", restored.notebook, notes=[note])
+    assert any(HTML_GRADE_ID in n for n in restored.notes)
+    summary = rh.record(course, "mallory", restored.notebook, notes=[note, *restored.notes])
     pasted = rh.solved(course)
     cell = new_markdown_cell("My sketch of the gate:\n\n![sketch.png](attachment:sketch.png)")
     cell["attachments"] = {"sketch.png": {"image/png": PNG}}
@@ -102,6 +107,32 @@ def test_the_attacks_show_as_text(course):
     html = rh.feedback_html(course, "mallory")
     assert f"&lt;script&gt;{M}()&lt;/script&gt;" in html  # the stdout line, escaped
     assert "&lt;img src=x onerror=" in html  # the file name in the grader's note, escaped
+    assert "&lt;svg/onload=" in html  # the student's grade_id in the grader's note, escaped
+
+
+def test_no_attack_runs_in_the_formgrader(course):
+    """The formgrader's page of the same submission, built as its handler builds it."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course, _, _ = course
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    extra = Config()
+    extra.HTMLExporter.template_name = "formgrade"
+    extra.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    config.merge(extra)
+    path = course / "autograded" / "mallory" / rh.ASSIGNMENT / f"{rh.NOTEBOOK}.ipynb"
+    resources = {"assignment_id": rh.ASSIGNMENT, "notebook_id": rh.NOTEBOOK, "submission_id": "1",
+                 "index": 0, "total": 1, "base_url": "", "student": "mallory", "last_name": "",
+                 "first_name": "", "notebook_path": str(path)}  # fmt: skip
+    html, _ = HTMLExporter(config=config).from_filename(str(path), resources=resources)
+    page = rh.ActiveContent(html)
+    assert "formgrade" in html or page.scripts  # the formgrader's own page
+    assert not [s for s in page.scripts if M in s]
+    assert not [h for h in page.handlers if M in h], page.handlers
+    assert not page.urls, page.urls
 
 
 def test_only_text_and_real_images_are_kept_in_autograded(course):
