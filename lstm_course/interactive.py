@@ -122,7 +122,13 @@ def show(fig, div_id: str) -> None:
         return
     from IPython.display import HTML, display
 
-    config = {"displaylogo": False, "responsive": True}
+    # nothing on the page that points at Plotly's servers: no logo, no "send to cloud", no URL
+    config = {
+        "displaylogo": False,
+        "responsive": True,
+        "showSendToCloud": False,
+        "plotlyServerURL": "",
+    }
     display(
         HTML(fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=config))
     )
@@ -344,6 +350,6 @@ def gradient_through_time_figure(b_f_values: Sequence[float] = (-1, 0, 1, 2, 3, 
             "yaxis": {"title": {"text": "gradient size"}, "type": "log", "range": [-60, 1],
                       "dtick": 10, "exponentformat": "power"},
             "height": 450,
-            "legend": {"x": 0.98, "xanchor": "right", "y": 0.98},
+            "legend": {"x": 0.02, "y": 0.02, "yanchor": "bottom"},
         },
     )  # fmt: skip

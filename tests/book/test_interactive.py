@@ -183,7 +183,7 @@ def test_plotly_is_served_locally_and_only_where_needed(built_site):
         html = (built_site / "book" / f"{chapter}.html").read_text(encoding="utf-8")
         loads = 'src="../_static/plotly.min.js' in html
         assert loads == (f"book/{chapter}" in with_figures), f"{chapter}: plotly.js loaded={loads}"
-        for cdn in ("cdn.plot.ly", "require.js", "requirejs"):
+        for cdn in ("plot.ly", "require.js", "requirejs"):
             assert cdn not in html, f"{chapter}: the page names {cdn}"
 
 
