@@ -19,7 +19,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@echo "$(REQ_SUM)" > $(STAMP)
 
-.PHONY: book test test-fast lint release autograde feedback grades bench bench-autograde clean
+.PHONY: book test test-fast lint check release autograde feedback grades bench bench-autograde clean
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -39,6 +39,12 @@ test-fast: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# One notebook, checked as the notebook's Validate button checks it (nbgrader validate with the
+# course's settings); exits non-zero when a test fails: make check NB=exercises/ex02_forget_gate/forget_gate.ipynb
+check: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make check NB=path/to/notebook.ipynb" >&2; exit 2; }
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m lstm_course.check "$(NB)"
 
 release: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment '*' --force

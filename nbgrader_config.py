@@ -15,6 +15,7 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
 from lstm_course.grading.feedback import HideHiddenTests
+from lstm_course.nbgrader_settings import apply as apply_course_settings
 
 c = get_config()  # noqa: F821 (injected by nbgrader)
 
@@ -63,6 +64,10 @@ c.ExportApp.plugin_class = "lstm_course.autograde.export.QuotedCsvExport"
 # A student's feedback shows a hidden test's name, points and message, never its code, seeds or
 # inputs, nor a traceback quoting them (the autograded notebook keeps them for the instructor).
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# What students and instructors see (issue 14): validate's line width, the feedback template and
+# its offline MathJax, readable messages, the formgrader's Autograde off, zip_collect's times.
+apply_course_settings(c, ROOT)
 
 # What a student sees in place of each solution.
 c.ClearSolutions.code_stub = {
