@@ -248,7 +248,12 @@ def copy_files(src: Path, dest: Path, notes: list[str] | None, ignore: list[str]
             elif problem := name_problem(name):
                 note(f"the folder {ascii(str(rel / name))} was not copied: {problem}")
                 dirnames.remove(name)
-        (dest / rel).mkdir(parents=True, exist_ok=True)
+        try:
+            (dest / rel).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # e.g. a path that is too long once under dest
+            note(f"the folder {ascii(str(rel))} could not be copied ({exc.strerror})")
+            dirnames[:] = []
+            continue
         for name in filenames:
             if any(fnmatch.fnmatch(name, p) for p in ignore):
                 continue
@@ -268,4 +273,7 @@ def copy_files(src: Path, dest: Path, notes: list[str] | None, ignore: list[str]
             except OSError as exc:
                 note(f"{where} could not be read ({exc.strerror}) and was not copied")
                 continue
-            (dest / rel / name).write_bytes(data)
+            try:
+                (dest / rel / name).write_bytes(data)
+            except OSError as exc:  # e.g. a path that is too long once under dest
+                note(f"{where} could not be copied ({exc.strerror})")

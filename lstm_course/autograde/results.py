@@ -101,7 +101,8 @@ def _record(course: Course, result: SubmissionResult) -> dict:
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     ignore = list(course.coursedir.ignore) + ["*.ipynb"]
-    copy_files(sub.path, dest, None, ignore)
+    copied: list[str] = []  # what could not be copied (the grader's scratch copy said most)
+    copy_files(sub.path, dest, copied, ignore)
     source_dir = course.path("source", ".", sub.assignment)
     if source_dir.exists():
         copy_files(source_dir, dest, None, ignore)
@@ -113,7 +114,7 @@ def _record(course: Course, result: SubmissionResult) -> dict:
         "max_score": 0.0,
         "failures": [],
         "flags": [],
-        "notes": list(result.notes),
+        "notes": list(result.notes) + [n for n in copied if n not in result.notes],
         "seconds": round(result.wall_s, 2),
         "notebooks": {},
     }

@@ -153,6 +153,22 @@ def test_a_grade_that_cannot_be_recorded_removes_the_previous_one(course):
     assert rows[student]["score"] == "0.0"
 
 
+def test_a_file_too_long_for_autograded_is_noted_not_fatal(course):
+    """A path of 4095 characters under submitted/ is one too many under autograded/: that file
+    is not copied, with a note, and the grade is recorded (it used to fail the record)."""
+    student = "longpath"
+    nb = rh.solved(course)
+    path = rh.submit(course, student, nb)
+    while (room := 4095 - len(str(path)) - 1) > 128:
+        path = path / ("d" * min(120, room - 2))
+    path.mkdir(parents=True, exist_ok=True)
+    (path / ("f" * room)).write_text("x")
+    summary = rh.record(course, student, rh.graded(course, nb).notebook)
+    assert not summary.get("not_recorded"), summary["failures"]
+    assert summary["score"] == 14.0
+    assert any("could not be copied" in n for n in summary["notes"]), summary["notes"]
+
+
 EVIL = "\x1b]0;pwned\x07\x1b[2J\x1b[1A\x9b31m\u202eevil\u2066\x00\r"
 
 
