@@ -1,6 +1,6 @@
 """How long nbgrader takes to grade one correct submission of each assignment.
 
-    .venv/bin/python tests/exercises/time_grading.py [assignment ...]
+    .venv/bin/python benchmarks/time_grading.py [assignment ...]
 
 Copies the course to a temporary directory, releases every assignment, submits each solution
 notebook as one student, then times `nbgrader autograde <assignment> --student <id>` (nbgrader's
@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
