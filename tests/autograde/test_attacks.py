@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,8 @@ GRADE_ARGS = ["--timeout", "8", "--notebook-timeout", "120", "--memory", str(MEM
 GRADE_ARGS += ["--jobs", "2", "--quiet"]
 RUN_LIMIT_S = {"main": 1500}  # the whole run; a run-level attack's small run gets 180 s
 WRONG101_POINTS = 8  # ex02: the ×1.01 forget_gate really passes its shape test, sigmoid, forget
+ZEROS_POINTS = 1  # ex02: answers returning zeros of the right shape pass forget_gate's shape test
+SMALL_RUN_S = 75  # a run of one attack on the run itself and one control student (~20 s)
 REPORT = os.environ.get("ATTACKS_REPORT")  # a file to append one JSON line per checked attack
 # ATTACKS_ONLY=name,name grades only those attacks (and the baselines): to try one by hand.
 ONLY = {n for n in os.environ.get("ATTACKS_ONLY", "").split(",") if n}
@@ -126,39 +129,59 @@ def make_course(dest: Path, assignment: str) -> Path:
 
 
 class Runs:
-    """Each (assignment, run) graded once, when a test first needs it."""
+    """Each (assignment, run) graded once, when a test first needs it; the small runs of an
+    assignment all at once (an attack that hangs its run costs its time limit only once)."""
 
     def __init__(self, root: Path):
         self.root = root
         self.done: dict[tuple[str, str], Run] = {}
+        self.released: dict[str, Path] = {}
+
+    def course(self, assignment: str, run: str) -> Path:
+        """A copy of the assignment's released course (nbgrader releases it once)."""
+        if assignment not in self.released:
+            self.released[assignment] = make_course(self.root / f"{assignment}-release", assignment)
+        dest = self.root / f"{assignment}-{run}"
+        shutil.copytree(self.released[assignment], dest)
+        return dest
+
+    def names(self, key: tuple[str, str]) -> list[str]:
+        names = [n for n, a in ATTACKS.items() if (a.assignment, a.run) == key]
+        return [n for n in names if not ONLY or n in ONLY]
 
     def get(self, assignment: str, run: str) -> Run:
         key = (assignment, run)
-        if key not in self.done:
-            course = make_course(self.root / f"{assignment}-{run}", assignment)
-            names = [n for n, a in ATTACKS.items() if (a.assignment, a.run) == key]
-            names = [n for n in names if not ONLY or n in ONLY]
-            if run == "main":
-                self.done[key] = self._main(course, assignment, names)
-            elif run == "stale":
-                self.done[key] = self._stale(course, assignment, names)
-            else:
-                self.done[key] = self._small(course, assignment, run, names)
+        if key in self.done:
+            return self.done[key]
+        if run == "main":
+            self.done[key] = self._main(self.course(*key), assignment, self.names(key))
+        elif run == "stale":
+            self.done[key] = self._stale(self.course(*key), assignment, self.names(key))
+        else:
+            runs = {a.run for a in ATTACKS.values() if a.assignment == assignment}
+            runs -= {"main", "stale"} | {r for a, r in self.done if a == assignment}
+            courses = {r: self.course(assignment, r) for r in sorted(runs)}
+            with ThreadPoolExecutor(max_workers=len(courses)) as pool:
+                futures = {
+                    r: pool.submit(self._small, c, assignment, r, self.names((assignment, r)))
+                    for r, c in courses.items()
+                }
+                for r, future in futures.items():
+                    self.done[(assignment, r)] = future.result()
         return self.done[key]
 
     def _main(self, course, assignment, names) -> Run:
         ids = corpus.build(course, assignment, names)
         run = grade(course, list(ids.values()), RUN_LIMIT_S["main"])
         run.ids = ids
-        feedback = [n for n in names if ATTACKS[n].feedback]
-        if feedback and not run.error:
-            run.extra["feedback"] = _feedback(course, assignment, [ids[n] for n in feedback])
+        if any(ATTACKS[n].feedback for n in names) and not run.error:
+            run.extra["feedback"] = _feedback(course, assignment, ["atkfb-*"])
         return run
 
     def _small(self, course, assignment, run_name, names) -> Run:
         ids = corpus.build(course, assignment, names, baselines=("solved",))
         students = list(ids.values())
-        run = grade(course, students, 180)
+        run = grade(course, students, SMALL_RUN_S)
         run.ids = ids
         if run_name == "names" and not run.error:
             export = subprocess.run(
@@ -172,7 +195,7 @@ class Runs:
             run.extra["export"] = export
             run.extra["feedback"] = _feedback(course, assignment, ["*"])
         if run_name == "reserved":  # and the run after it, on the same course
-            again = grade(course, students, 180, "--force")
+            again = grade(course, students, SMALL_RUN_S, "--force")
             run.extra["again"] = again
         return run
 
@@ -184,12 +207,12 @@ class Runs:
             folder = course / "submitted" / spec.sid / assignment
             corpus.write_files(folder, corpus.build_solved(corpus.Ctx(base, spec.sid)))
             ids[name] = spec.sid
-        first = grade(course, list(ids.values()), 180)
+        first = grade(course, list(ids.values()), SMALL_RUN_S)
         for name in names:  # ... then the attack, submitted later
             spec = ATTACKS[name]
             folder = course / "submitted" / spec.sid / assignment
             corpus.write_files(folder, spec.build(corpus.Ctx(base, spec.sid)), corpus.LATER)
-        run = grade(course, list(ids.values()), 180)
+        run = grade(course, list(ids.values()), SMALL_RUN_S)
         run.ids = ids
         run.extra["first"] = first
         run.extra["gradebook"] = {
@@ -255,6 +278,8 @@ def ceiling(run: Run, spec: corpus.Attack, max_score: float) -> float:
         return 0.0
     if spec.most == "baseline":
         return WRONG101_POINTS
+    if spec.most == "zeros":
+        return ZEROS_POINTS
     if spec.most == "full":
         return max_score
     if spec.most.startswith("task:"):
@@ -278,7 +303,8 @@ def _report(name: str, check: str, ok: bool, run: Run) -> None:
         with open(REPORT, "a") as fh:
             line = {"attack": name, "check": check, "ok": ok, "score": entry.get("score"),
                     "max": entry.get("max_score"), "flags": len(entry.get("flags", [])),
-                    "flag_text": [f[:200] for f in entry.get("flags", [])][:3], "run_error": run.error}  # fmt: skip
+                    "flag_text": [f[:200] for f in entry.get("flags", [])][:3],
+                    "run_error": run.error, "run_seconds": round(run.seconds, 1)}  # fmt: skip
             fh.write(json.dumps(line) + "\n")
 
 
@@ -295,7 +321,7 @@ def where(pred) -> list[str]:
     return sorted(n for n, a in ATTACKS.items() if pred(a))
 
 
-# -- the baselines -----------------------------------------------------------------------------------
+# -- the baselines ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "assignment", sorted({a.assignment for a in ATTACKS.values() if a.run == "main"})
 )
@@ -308,9 +334,11 @@ def test_baselines(runs, assignment):
     assert not solved["flags"], solved
     assert blank and blank["score"] == 0, blank
     if assignment == corpus.EX02:
-        wrong = run.entry("wrong101")
+        wrong, zeros = run.entry("wrong101"), run.entry("zeros")
         assert wrong["score"] == WRONG101_POINTS, wrong
         assert not wrong["flags"], wrong
+        assert zeros["score"] == ZEROS_POINTS, zeros
+        assert not zeros["flags"], zeros
 
 
 @pytest.mark.parametrize("key", sorted({(a.assignment, a.run) for a in ATTACKS.values()}))
@@ -331,8 +359,8 @@ def test_score(runs, name):
     if spec.run == "stale":
         score = run.extra["gradebook"][spec.sid]
         ok = score is None or score <= 0
-        _check(name, "score", run, ok,
-               f"the gradebook still says {score} after the blank resubmission ({describe(run, name)})")  # fmt: skip
+        message = f"the gradebook still says {score} after a blank resubmission"
+        _check(name, "score", run, ok, f"{message} ({describe(run, name)})")
         return
     entry = run.entry(name)
     if entry is None:
@@ -402,16 +430,18 @@ def test_memory_across_forks_is_capped(runs):
 
 
 def test_hidden_inputs_are_not_in_the_feedback(runs):
-    """What an answer prints while a hidden test calls it does not reach the student."""
+    """What an answer prints while a hidden test calls it does not reach the student's feedback
+    (the instructor's graded copy may keep it)."""
     spec = ATTACKS["exfiltrate_inputs"]
     run = runs.get(spec.assignment, spec.run)
-    nb = _graded_notebook(run, spec)
-    assert nb is not None, describe(run, "exfiltrate_inputs")
-    hidden = {"sigmoid_random", "forget_gate_random", "forget_random"}
-    leaked = [t[:200] for t in _texts(nb, hidden).splitlines() if "SEEN-INPUT" in t]
-    _check(
-        "exfiltrate_inputs", "hidden-inputs", run, not leaked, f"hidden inputs shown: {leaked[:2]}"
-    )
+    nb = _graded_notebook(run, spec) or {}
+    assert "SEEN-HIDDEN-INPUT" in _texts(nb), "the answer never saw a hidden test's input"
+    # (the marker is built at run time: the feedback shows the answer's source, not the marker)
+    html = run.extra.get("feedback", {}).get(spec.sid)
+    assert html, "no feedback was rendered"
+    leaked = [m.start() for m in re.finditer("SEEN-HIDDEN-INPUT", html)]
+    _check("exfiltrate_inputs", "hidden-inputs", run, not leaked,
+           f"hidden inputs in the feedback: {[html[i:i + 120] for i in leaked[:2]]}")  # fmt: skip
 
 
 @pytest.mark.parametrize("name", by(feedback=True))
@@ -425,7 +455,12 @@ def test_feedback_runs_no_payload(runs, name):
     if spec.run == "names":  # the name itself is the payload: look in every page
         html = "\n".join(v for k, v in feedback.items() if isinstance(v, str))
     procs = [v for k, v in feedback.items() if k.startswith("_proc:")]
-    assert html, "no feedback was rendered: " + " | ".join(p.stderr[-800:] for p in procs)
+    errors = [
+        line for p in procs for line in p.stderr.splitlines() if "ERROR" in line or "Error" in line
+    ]
+    assert html, "no feedback was rendered: " + " | ".join(
+        errors[:6] or [p.stderr[-800:] for p in procs]
+    )
     live = corpus.live_payloads(html)
     nb = _graded_notebook(run, spec) or {}
     unsafe = corpus.unsafe_outputs(nb)
@@ -434,14 +469,19 @@ def test_feedback_runs_no_payload(runs, name):
     )
 
 
-@pytest.mark.parametrize("name", by(terminal=True))
+@pytest.mark.parametrize("name", where(lambda a: a.terminal))
 def test_no_escape_reaches_the_terminal(runs, name):
-    """The grader's terminal output holds no escape sequence (ESC) at all."""
+    """None of this attack's escape sequences reaches the grader's terminal output: not its own
+    (tagged F-esc-<tag>), nor any ESC on a line that names the student."""
     spec = ATTACKS[name]
     run = runs.get(spec.assignment, spec.run)
     text = run.output()
-    where_ = [text[max(0, i - 60) : i + 20] for i in [m.start() for m in re.finditer("\x1b", text)]]
-    _check(name, "terminal", run, not where_, f"ESC printed: {[w.encode() for w in where_[:3]]}")
+    tagged = [m.start() for m in re.finditer(re.escape("\x1b]2;F-esc-" + spec.terminal), text)]
+    found = [text[max(0, i - 60) : i + 30].encode() for i in tagged]
+    found += [
+        line[:160].encode() for line in text.splitlines() if "\x1b" in line and spec.sid in line
+    ]
+    _check(name, "terminal", run, not found, f"ESC printed: {found[:3]}")
 
 
 @pytest.mark.parametrize("name", where(lambda a: a.max_seconds))
@@ -476,10 +516,11 @@ def test_bad_names_are_refused(runs, name):
     run = runs.get(spec.assignment, spec.run)
     score = _gradebook_score(run.course, spec.assignment, spec.sid)
     in_autograded = (run.course / "autograded" / spec.sid).exists()
-    said = any("name" in f for f in run.summary.get("failures", []) if spec.sid in f or repr(spec.sid) in f)  # fmt: skip
-    ok = score is None and not in_autograded
-    _check(name, "name", run, ok and said,
-           f"gradebook score {score}, autograded folder {in_autograded}, reason given {said}")  # fmt: skip
+    failures = [f for f in run.summary.get("failures", []) if spec.sid in f or repr(spec.sid) in f]
+    said = any("name" in f for f in failures)
+    ok = score is None and not in_autograded and said
+    message = f"gradebook score {score}, autograded folder {in_autograded}, reason given {said}"
+    _check(name, "name", run, ok, message)
 
 
 def test_csv_export_has_no_forged_rows(runs):
@@ -501,5 +542,5 @@ def test_reserved_name_does_not_break_later_runs(runs):
     run = runs.get(spec.assignment, "reserved")
     again = run.extra["again"]
     ok = again.returncode == 0 and again.error is None and bool(again.summary)
-    _check("reserved_summary", "again", run, ok,
-           f"the next run: exit {again.returncode}, {again.error}, {again.stderr[-800:]}")  # fmt: skip
+    message = f"the next run: exit {again.returncode}, {again.error}, {again.stderr[-800:]}"
+    _check("reserved_summary", "again", run, ok, message)
