@@ -257,18 +257,15 @@ class Client:
         finally:
             self.codec.leaves = None
         reply = self._request(message)
+        # What the student's code printed or warned goes to the test's output (the feedback
+        # drops a hidden test's output; the instructor's copy keeps it).
         streams = reply.get("stdout") or {}
-        if self.hidden and (streams.get("stdout") or streams.get("stderr")):
-            print("[what your code printed during a hidden test is not shown]")
-        else:
-            if streams.get("stdout"):
-                sys.stdout.write(str(streams["stdout"]))
-            if streams.get("stderr"):
-                sys.stderr.write(str(streams["stderr"]))
+        if streams.get("stdout"):
+            sys.stdout.write(str(streams["stdout"]))
+        if streams.get("stderr"):
+            sys.stderr.write(str(streams["stderr"]))
         for category, text in reply.get("warnings", []):
             cls = _WARNINGS.get(str(category), UserWarning)
-            if self.hidden:
-                text = "a warning (its text is not shown in a hidden test)"
             warnings.warn_explicit(str(text), cls, "<student's code>", 0)
         value = self._value(reply, origin, is_open)
         for index, tree in reply.get("writeback", []):
@@ -289,25 +286,14 @@ class Client:
 
 
 def _write_back(leaf, new) -> None:
-    """Put what the student's function left in an argument back into the test's object."""
+    """Put what the student's function left in an array argument back into the test's array."""
+    import numpy as np
+
+    if type(leaf) is not np.ndarray or type(new) is not np.ndarray or leaf.shape != new.shape:
+        return
     try:
-        if hasattr(leaf, "load_state_dict") and callable(leaf.load_state_dict):
-            import torch
-
-            with torch.no_grad():
-                own = leaf.state_dict()
-                for key, value in new.state_dict().items():
-                    if key in own and own[key].shape == value.shape:
-                        own[key].copy_(value)
-        elif hasattr(leaf, "detach"):
-            import torch
-
-            with torch.no_grad():
-                if leaf.shape == new.shape:
-                    leaf.copy_(new)
-        elif leaf.shape == new.shape:
-            leaf[...] = new
-    except Exception:  # noqa: BLE001 (an edit that does not fit is not written back)
+        leaf[...] = new
+    except (TypeError, ValueError):  # an edit that does not fit is not written back
         return
 
 

@@ -63,6 +63,8 @@ class Codec:
     def __init__(self, local, remote, send_modules: bool = False):
         self.local = local
         self.remote = remote
+        # V sends its torch.nn models to A as structure and state; it never takes one from A
+        # (a module rebuilt in V would compute there what the student's code must compute).
         self.send_modules = send_modules
         # When a list, every array, tensor and module met is appended in the order met, the
         # same order on both sides: a call's arguments come back by position ("writeback").
@@ -224,6 +226,8 @@ class Codec:
                 raise TransportError(f"unknown dtype {tree['v']!r}")
             return dtype
         if t == "module":
+            if self.send_modules:
+                raise TransportError("a module does not cross from the student's process")
             return self._leaf(self._decode_module(torch, tree, depth))
         raise TransportError(f"unknown value tag {t!r}")
 

@@ -83,6 +83,7 @@ def test_policy_imports_the_standard_library_only():
     assert third_party <= {"lstm_course"}, third_party
 
 
-def test_the_runner_imports_neither_nbgrader_nor_the_reference():
-    found = _imported("lstm_course.autograde._runner", "lstm_course.autograde._recompute")
+def test_the_answer_process_imports_neither_nbgrader_nor_the_reference():
+    """A (the student's sandbox) starts on its own side of the grader alone (policy.ANSWER_FILES)."""
+    found = _imported("lstm_course.autograde._answer")
     assert not found & {"nbgrader", "nbformat", "lstm_ref", "torch", "IPython"}, found

@@ -1,4 +1,5 @@
-"""Unit tests of the grader's pure parts: reading submissions, restoring cells, the oracle."""
+"""Unit tests of the grader's parts: reading submissions, restoring cells, plain data between the
+answer process and the verifier, the answer process driven as the verifier drives it."""
 
 from __future__ import annotations
 
@@ -269,12 +270,16 @@ def test_tensors_cross_as_values_with_dtype_and_gradient():
 
 def test_torch_nn_models_cross_as_structure_and_state():
     torch = pytest.importorskip("torch")
-    codec, _ = _codec()
-    codec.send_modules = True
+    sender, _ = _codec()  # V
+    sender.send_modules = True
+    receiver, _ = _codec()  # A
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 1))
-    back = codec.decode(json.loads(json.dumps(codec.encode(model))))
+    wire = json.loads(json.dumps(sender.encode(model)))
+    back = receiver.decode(wire)
     x = torch.randn(3, 4, 1)
     assert torch.equal(back(x), model(x))
+    with pytest.raises(_transport.TransportError):  # never from A to V: it would run in V
+        sender.decode(wire)
 
 
 def test_arrays_travel_without_pickles():
