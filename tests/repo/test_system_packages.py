@@ -45,7 +45,11 @@ def run_script(tmp_path, uid, present=(), chromium=False, sudo=False, ci=None):
     if chromium:
         browser.write_text("#!/bin/sh\n")
         browser.chmod(0o755)
-    environ = {"PATH": str(folder), "CHROMIUM": str(browser)}
+    initdb = tmp_path / "postgresql" / "16" / "bin" / "initdb"  # present, where it is asked for
+    initdb.parent.mkdir(parents=True)
+    initdb.write_text("#!/bin/sh\n")
+    initdb.chmod(0o755)
+    environ = {"PATH": str(folder), "CHROMIUM": str(browser), "POSTGRES": str(initdb.parents[2])}
     if ci is not None:
         environ["CI"] = ci
     proc = subprocess.run(
