@@ -51,14 +51,15 @@ def printable(text: object, newlines: bool = True) -> str:
 
 
 # -- markdown text --------------------------------------------------------------------------
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+# Without "<" there is no HTML or autolink, without "[" "]" no link or image, without "`" and "$"
+# no code span or maths to hide them in; the rest of the text (names with "_", reasons with
+# "(...)") is left as it reads.
+_MD_SPECIAL = re.compile(r"([\\`\[\]$])")
 
 
 def markdown_text(text: object) -> str:
-    """Markdown that shows ``text`` literally: no HTML, links, emphasis or maths run."""
-    text = printable(text, newlines=False)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Markdown that shows ``text`` without any HTML, link, image, code span or maths in it."""
+    return _MD_SPECIAL.sub(r"\\\1", printable(text).replace("<", "&lt;"))
 
 
 # -- images ---------------------------------------------------------------------------------

@@ -215,3 +215,14 @@ def test_invalid_attachments_are_dropped_with_a_note(attachment):
     kept, notes = sanitize.clean_attachments({"a.png": attachment, "b.png": {"image/png": PNG}})
     assert kept == {"b.png": {"image/png": PNG}}
     assert len(notes) == 1 and "'a.png'" in notes[0]
+
+
+@pytest.mark.parametrize(
+    "text", [*ATTACK_MARKDOWN, HTML_NAME, HTML_GRADE_ID, "a\n<script>x</script>"]
+)
+def test_markdown_text_shows_any_string_inertly(text):
+    """A grader's note quoting a file name, a grade_id or an error message renders harmless."""
+    shown = sanitize.markdown_text(text)
+    assert sanitize.markdown_problem(shown) is None
+    page = rh.ActiveContent(sanitize.render_markdown(shown))
+    assert not page.scripts and not page.handlers and not page.urls and not page.embeds
