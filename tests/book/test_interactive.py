@@ -165,7 +165,8 @@ def test_slider_changes_the_figure(browser, site_url, doc, fig_id, to):
         drawn = after["title"].replace("<br>", "")  # each line is a <tspan>
         assert after["svgTitle"] == drawn, "the drawn title is not the new title"
         assert after["ys"] != before["ys"], f"{fig_id}: no trace changed: {after['title']}"
-        assert any(u.endswith("/_static/plotly.min.js") for u in requests), "local plotly.js"
+        local = [u for u in requests if urlsplit(u).path.endswith("/_static/plotly.min.js")]
+        assert local, f"{doc}: plotly.js was not loaded from the site's _static"
         assert errors == [], f"{doc}: console errors {errors}"
         assert _outside(requests) == [], f"{doc}: requests off the machine {_outside(requests)}"
     finally:
