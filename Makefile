@@ -46,20 +46,29 @@ check: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make check NB=path/to/notebook.ipynb" >&2; exit 2; }
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m lstm_course.check "$(NB)"
 
+# The gradebook: gradebook.db (SQLite) unless DB names a PostgreSQL database, the same for every
+# command of the cycle: make release DB=postgresql://grader@db.example.org/lstm_course (and
+# autograde, feedback, grades with the same DB=; the password in ~/.pgpass, never here).
+# postgresql:// means the pinned driver, psycopg 3 (SQLAlchemy's own default is psycopg2).
+DB ?=
+DB_URL = $(patsubst postgres://%,postgresql+psycopg://%,$(patsubst postgresql://%,postgresql+psycopg://%,$(DB)))
+DB_OPT = $(if $(DB),'--CourseDirectory.db_url=$(DB_URL)')
+
 release: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment '*' --force
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment '*' --force $(DB_OPT)
 
 # Every submission under submitted/, in parallel, each in a bubblewrap sandbox, into nbgrader's
 # gradebook and autograded/. Options: make autograde AUTOGRADE_ARGS="--jobs 4 --timeout 120"
-# (python -m lstm_course.autograde --help lists them).
+# (python -m lstm_course.autograde --help lists them). On a Dask cluster:
+# AUTOGRADE_ARGS="--scheduler tls://scheduler:8786" ("--workers 4": a local one); see the book.
 autograde: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m lstm_course.autograde --course-dir $(CURDIR) $(AUTOGRADE_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m lstm_course.autograde --course-dir $(CURDIR) $(if $(DB),--db '$(DB_URL)') $(AUTOGRADE_ARGS)
 
 feedback: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_feedback '*' --force
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_feedback '*' --force $(DB_OPT)
 
 grades: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader export --to=grades.csv
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader export --to=grades.csv $(DB_OPT)
 
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (set on the course machines) hold NumPy's OpenBLAS to
 # older kernels than readers' machines run: unset for the benchmark alone, never for the tests.
@@ -67,8 +76,11 @@ bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/bench_lstm.py $(BENCH_ARGS)
 
 # 40 submissions graded by `make autograde`'s command (sandbox on) against serial nbgrader autograde.
+# make bench-autograde BENCH_AUTOGRADE_ARGS="--distributed --n 200": the Dask engine, one worker
+# process against two, and against the local pool ("--sizing": seconds per submission of each
+# assignment, for the instructors' sizing table).
 bench-autograde: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) benchmarks/bench_autograde.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) benchmarks/bench_autograde.py $(BENCH_AUTOGRADE_ARGS)
 
 clean:
 	rm -rf _build .pytest_cache

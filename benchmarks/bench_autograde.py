@@ -14,6 +14,8 @@ their ratio, the machine's cores and its load average before and after are print
 to benchmarks/results/autograde.json. Goal: our time at most half of nbgrader's.
 
     make bench-autograde        or   python benchmarks/bench_autograde.py --n 40 --jobs 2
+
+``--distributed`` and ``--sizing`` are the Dask engine's modes (bench_autograde_dask.py).
 """
 
 from __future__ import annotations
@@ -102,8 +104,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--assignment", default="ex02_forget_gate")
     parser.add_argument("--n", type=int, default=40, help="number of submissions")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="the Dask engine: one worker process vs two, and vs the local pool (--n 200)",
+    )
+    parser.add_argument(
+        "--sizing", action="store_true", help="seconds per submission of every assignment"
+    )
+    parser.add_argument("--repeat", type=int, default=2, help="--distributed: runs of each")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "autograde.json"))
     args = parser.parse_args(argv)
+    if args.distributed or args.sizing:  # issue 13: benchmarks/bench_autograde_dask.py
+        import bench_autograde_dask
+
+        return bench_autograde_dask.main(args, args.out != parser.get_default("out"))
 
     with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
         ours_dir, theirs_dir = Path(tmp) / "ours", Path(tmp) / "nbgrader"
