@@ -47,13 +47,14 @@ def test_title(source: str) -> str | None:
     return match.group(1).splitlines()[0].removeprefix("Check that ").rstrip(".")
 
 
-def wrap(text: str, width: int = WIDTH) -> list[str]:
-    """``text`` wrapped at ``width`` columns, line by line, never inside a word or a number."""
+def wrap(text: str, width: int = WIDTH, indent: str = "  ") -> list[str]:
+    """``text`` wrapped at ``width`` columns, line by line, never inside a word or a number;
+    continued lines start with ``indent``."""
     lines = []
     for line in str(text).splitlines() or [""]:
         line = _UNBREAKABLE.sub(lambda m: m.group(0).replace(" ", "\0"), line)
         lines += textwrap.wrap(
-            line, width, break_long_words=False, break_on_hyphens=False, subsequent_indent="  "
+            line, width, break_long_words=False, break_on_hyphens=False, subsequent_indent=indent
         ) or [""]
     return [line.replace("\0", " ") for line in lines]
 
@@ -150,7 +151,7 @@ def _after_cell(result) -> None:
     task = _TASK[0] or title.split()[0]
     if HIDDEN in source and result.success:
         _RESULTS[title] = (task, None)
-        print(f"· {title}: hidden tests, run when your notebook is graded")
+        print("\n".join(wrap(f"· {title}: hidden tests, run when your notebook is graded")))
         return
     _RESULTS[title] = (task, bool(result.success))
     if result.success:
@@ -191,7 +192,7 @@ def summary_lines(results: dict[str, tuple[str, bool | None]] | None = None) -> 
         lines.append(f"{mark} {name}: {good} of {len(visible)} visible tests pass")
         for t, p in visible:
             if not p:
-                lines += wrap(f"    ✗ {t}")
+                lines += wrap(f"    ✗ {t}", indent=" " * 6)
     failing = sum(1 for _, p in results.values() if p is False)
     lines.append(
         "All visible tests pass. Hidden tests run when your notebook is graded."

@@ -2,6 +2,8 @@
 
 :mod:`lstm_course.nbgrader_settings` puts them in nbgrader's configuration:
 
+- :func:`name_failed_tests` (wraps ``Validator.validate``): the Validate dialog and ``nbgrader
+  validate`` name a failing test by its docstring line, so its message is in the first screenful.
 - :class:`ReadableFeedback` (``GenerateFeedback.preprocessors``): every test cell's error as
   :mod:`lstm_course.display` writes it (the test's name, the message wrapped at 79 columns), never
   a traceback through the grader with its paths; the test's name for the page's list of tests.
@@ -18,6 +20,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from pathlib import Path
@@ -30,6 +33,33 @@ from nbgrader.plugins import FileNameCollectorPlugin
 from traitlets import Bool
 
 from lstm_course.display import FAILED, test_title, wrap
+
+# ---------------------------------------------------------------------------------------------
+# Validate
+
+
+def name_failed_tests(validate):
+    """Wrap ``Validator.validate``: each failing test is shown by its docstring line instead of
+    its whole source, so its message follows at once. The Validate dialog and ``nbgrader
+    validate`` print a failing cell's source first, and a test cell's dozen lines pushed the
+    message out of the dialog's first screenful; nbgrader offers no setting for it
+    (``Validator.preprocessors`` is not configurable, and its Execute overrides nbclient's
+    ``on_cell_executed`` hook). Changed cells are reported with their whole source, as before."""
+    if getattr(validate, "names_failed_tests", False):
+        return validate
+
+    @functools.wraps(validate)
+    def wrapper(self, filename):
+        results = validate(self, filename)
+        for cell in results.get("failed", []):
+            source = cell.get("source", "")
+            if test_title(source) is not None:
+                cell["source"] = source.strip().splitlines()[0]
+        return results
+
+    wrapper.names_failed_tests = True
+    return wrapper
+
 
 # ---------------------------------------------------------------------------------------------
 # Feedback

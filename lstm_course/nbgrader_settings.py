@@ -22,10 +22,13 @@ def apply(c, root: Path) -> None:
 
     from lstm_course import nbgrader_hooks as hooks
 
-    # `nbgrader validate` and `make check` print whole lines (the Validate button never cut them).
-    # The failing cell's source still comes first: Validator.preprocessors is not configurable,
-    # and nbgrader's Execute overrides nbclient's on_cell_executed hook.
+    # `nbgrader validate` and `make check` print whole lines (the Validate button never cut them),
+    # and a failing test is named by its docstring line, its message right after it (nbgrader has
+    # no setting for this: the config, run in the server by the Validate button too, wraps it).
     c.Validator.width = VALIDATE_WIDTH
+    from nbgrader.validator import Validator
+
+    Validator.validate = hooks.name_failed_tests(Validator.validate)
 
     # Feedback pages: tests listed by name with their scores, readable messages, MathJax offline.
     # Scoped to GenerateFeedback (from the command line or the formgrader's button), so the

@@ -200,6 +200,8 @@ def test_validate_names_the_test_and_prints_the_mistake_whole(course):
     assert "VALIDATION FAILED" in out, out + proc.stderr
     assert XH + ": the course concatenates" in out  # the whole line, not cut at 90 characters
     assert not any(line.endswith("...") for line in out.splitlines()), out
+    failed = out.split("The following cell failed:")[1].split("The error was:")[0].strip()
+    assert failed.startswith('"""Check that ') and len(failed.splitlines()) == 1, failed
     error = out.split("The error was:")[1]
     # the test's name, then its message, the likely mistake within the first lines
     assert error.strip().startswith("✗ failed: ")
