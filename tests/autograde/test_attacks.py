@@ -25,12 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import attacks as corpus  # tests/autograde/corpus (pyproject.toml's pythonpath)
+import autograde_harness as harness
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
-import attacks as corpus  # noqa: E402
-import autograde_harness as harness  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -435,8 +432,9 @@ def test_hidden_inputs_are_not_in_the_feedback(runs):
     spec = ATTACKS["exfiltrate_inputs"]
     run = runs.get(spec.assignment, spec.run)
     nb = _graded_notebook(run, spec) or {}
+    # the student's last cell prints what the answers saw (in the instructor's copy at least);
+    # the marker is built at run time: the feedback shows the answer's source, not the marker
     assert "SEEN-HIDDEN-INPUT" in _texts(nb), "the answer never saw a hidden test's input"
-    # (the marker is built at run time: the feedback shows the answer's source, not the marker)
     html = run.extra.get("feedback", {}).get(spec.sid)
     assert html, "no feedback was rendered"
     leaked = [m.start() for m in re.finditer("SEEN-HIDDEN-INPUT", html)]

@@ -156,3 +156,29 @@ def atk_module_smuggle(ctx):
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "lstm_cell_module":
             cell.source += "\n\n" + SMUGGLE.strip("\n")
     return ctx.nb(nb)
+
+
+POISON = '''
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Zero the tensors the test hands over, in place: they are the test's own reference's
+        weights (a state_dict shares their storage), and an edit is written back to them."""
+        with torch.no_grad():
+            for value in state_dict.values():
+                value.zero_()
+        return super().load_state_dict(state_dict, strict)
+
+    def forward(self, x, state=None):
+        """What every LSTM cell computes when all its weights and biases are zero."""
+        c = x.new_zeros(x.shape[0], self.hidden_size) if state is None else state[1]
+        c_t = 0.5 * c
+        return 0.5 * torch.tanh(c_t), c_t
+'''
+
+
+@attack("attacks on the new design: in-place edits written back into the test's reference (ex07)",
+        assignment="ex07_pytorch", most="task:lstm_cell_module", flagged=None)  # fmt: skip
+def atk_poison_reference(ctx):
+    """load_state_dict zeroes the state dict the test passes (the reference nn.LSTMCell's own
+    tensors: tensors are not copied by grading.run, and A's in-place edits are written back into
+    V); forward then returns what a cell with zero weights gives, without any LSTM."""
+    return ctx.nb(_swap_forward(ctx, POISON))

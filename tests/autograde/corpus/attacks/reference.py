@@ -12,6 +12,7 @@ import json
 import zlib
 
 import nbformat
+from nbformat.v4 import new_code_cell
 
 from attacks import (
     SHAPE,
@@ -321,12 +322,17 @@ _HIDDEN = @@HIDDEN@@
 _last = [time.perf_counter()]
 
 
+_SEEN = []
+
+
 def _report(name, args):
     gap = time.perf_counter() - _last[0]
     _last[0] = time.perf_counter()
     if list(np.shape(args[0])) in _HIDDEN[name]:
         shown = [np.asarray(a).round(6).tolist() for a in args]
-        print("SEEN-" + "HIDDEN-INPUT", name, f"after {gap:.3f} s:", json.dumps(shown)[:400])
+        line = " ".join(["SEEN-" + "HIDDEN-INPUT", name, f"after {gap:.3f} s:", json.dumps(shown)])
+        print(line[:400])
+        _SEEN.append(line[:400])
 """
 )
 
@@ -336,12 +342,18 @@ def _report(name, args):
 )
 def atk_exfiltrate_inputs(ctx):
     """Answers tell the hidden tests' calls by their inputs' shapes (public: seeds may be salted,
-    shapes are not) and print those inputs, with the time since the previous request, so that
-    they reach the student's feedback; they return zeros."""
+    shapes are not) and print those inputs, with the time since the previous request, while
+    the test runs and again from a cell of the student's own after the tests, so that they
+    reach the student's feedback; they return zeros."""
 
     def body(n, p):
         a = ", ".join(p)
         return f"_report({n!r}, ({a},))\nreturn np.zeros(_shape({n!r}, ({a},)))"
 
     prelude = "import json\n" + EXFILTRATE.replace("@@HIDDEN@@", repr(HIDDEN_SHAPES))
-    return ctx.nb(with_answers(ctx, body, prelude))
+    nb = with_answers(ctx, body, prelude)
+    # and a cell of the student's own at the end, after every test: what the answers saw
+    nb.cells.append(
+        new_code_cell("print(len(_SEEN), 'hidden inputs seen')\nprint(*_SEEN, sep='\\n')")
+    )
+    return ctx.nb(nb)
