@@ -69,7 +69,16 @@ def lab(course):
     """JupyterLab on 127.0.0.1, rooted at the course directory, stopped after the tests."""
     port = _free_port()
     home = course / ".home"
-    home.mkdir()
+    # Every cell rendered (JupyterLab 4 renders only the cells on screen by default), no news.
+    settings = home / ".jupyter" / "lab" / "user-settings" / "@jupyterlab"
+    (settings / "notebook-extension").mkdir(parents=True)
+    (settings / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
+        '{"windowingMode": "none"}'
+    )
+    (settings / "apputils-extension").mkdir(parents=True)
+    (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
+        '{"fetchNews": "false"}'
+    )
     env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
            "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "PATH": f"{BIN}:{os.environ['PATH']}"}  # fmt: skip
     log = (course / "lab.log").open("w")
