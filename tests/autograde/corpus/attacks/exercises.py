@@ -116,6 +116,26 @@ def atk_c_lstm_cell(ctx):
     return ctx.nb(_swap_forward(ctx, C_LSTM_CELL))
 
 
+ATEN_LSTM_CELL = '''
+    def forward(self, x, state=None):
+        """The aten operator behind torch.lstm_cell, through torch.ops by built names."""
+        if state is None:
+            zeros = x.new_zeros(x.shape[0], self.hidden_size)
+            state = (zeros, zeros)
+        kernel = getattr(getattr(torch.ops, "at" + "en"), "ls" + "tm_cell")
+        return tuple(kernel(x, list(state), self.weight_ih, self.weight_hh, self.bias_ih,
+                            self.bias_hh))
+'''
+
+
+@attack("exercise rules: torch.ops.aten.lstm_cell (ex07)", assignment="ex07_pytorch",
+        most="task:lstm_cell_module", flagged=True)  # fmt: skip
+def atk_aten_lstm_cell(ctx):
+    """LSTMCellScratch.forward calls the aten operator lstm_cell through torch.ops, by built
+    names: a trap on Python attributes misses it, one on the operators (a dispatch mode) not."""
+    return ctx.nb(_swap_forward(ctx, ATEN_LSTM_CELL))
+
+
 SMUGGLE = '''
 import importlib
 
