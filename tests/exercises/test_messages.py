@@ -299,6 +299,11 @@ def test_feedback_rebuilds_a_plain_traceback_from_the_graders_verifier():
     assert lines[2].startswith(XH)
     no_grader_frames("\n".join(lines), Path("/srv/grader"))
     assert nb.cells[0].metadata["lstm_course"]["title"] == "f_t is right"
+    summary = nbformat.v4.new_code_cell("from lstm_course.display import summary\n\nsummary()")
+    summary.outputs = [nbformat.v4.new_output("stream", name="stdout", text="No test has run")]
+    nb = nbformat.v4.new_notebook(cells=[summary])
+    ReadableFeedback().preprocess(nb, {})
+    assert nb.cells[0].outputs == []  # the grader's kernel runs no test: nothing to sum up
 
 
 # ---------------------------------------------------------------------------------------------
