@@ -254,11 +254,16 @@ class Server:
         reply["warnings"] = [[w.category.__name__, str(w.message)[:2000]] for w in caught[:50]]
         # Arrays edited in place go back (as in a notebook, the test sees the edit, and says
         # so); tensors and modules do not: a test's reference model must stay the test's.
-        reply["writeback"] = [
-            [k, self.codec.encode(leaf)]
-            for k, (leaf, old) in enumerate(zip(leaves, before, strict=True))
-            if old is not None and _changed(leaf, old)
-        ]
+        reply["writeback"] = []
+        for k, (leaf, old) in enumerate(zip(leaves, before, strict=True)):
+            if old is None or not _changed(leaf, old):
+                continue
+            if type(old) is type(leaf):  # an array
+                reply["writeback"].append([k, self.codec.encode(leaf)])
+            else:
+                self.attempts.append(
+                    f"an in-place edit of a tensor a test handed to {target!r}"[:200]
+                )
         if self.breaches:
             reply["breaches"] = sorted(set(self.breaches))[:10]
         return reply
@@ -295,13 +300,18 @@ def _bounded_iter(obj):
 def _snapshot(leaf):
     import numpy as np
 
-    return leaf.copy() if type(leaf) is np.ndarray else None
+    if type(leaf) is np.ndarray:
+        return leaf.copy()
+    if hasattr(leaf, "detach") and hasattr(leaf, "numpy"):  # a tensor: its values, as an array
+        return leaf.detach().cpu().numpy().copy()
+    return None
 
 
 def _changed(leaf, old) -> bool:
     import numpy as np
 
-    return leaf.shape != old.shape or not np.array_equal(leaf, old, equal_nan=True)
+    now = leaf if type(leaf) is np.ndarray else leaf.detach().cpu().numpy()
+    return now.shape != old.shape or not np.array_equal(now, old, equal_nan=True)
 
 
 def _install_rules(job: dict, server: Server) -> None:

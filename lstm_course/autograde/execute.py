@@ -78,8 +78,8 @@ def execute(
         flags.append(f"internal grader error: {run.garbage} malformed line(s) from the verifier")
     if run.attempts:
         flags.append(
-            "the student's code tried to import what is not in its sandbox: "
-            + ", ".join(run.attempts[:5])
+            "the student's code reached for what is not its own (a module not in its sandbox, "
+            "or a test's tensor): " + ", ".join(run.attempts[:5])
         )
     nb = restored.notebook
     # A breach of the exercise's rules (seen in the answers, or reported while a test called

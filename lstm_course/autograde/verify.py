@@ -83,6 +83,8 @@ def rule_breaches(restored: Restored, template: Template) -> dict[str, list[str]
                 elif names and isinstance(sub, ast.Constant) and isinstance(sub.value, str):
                     if sub.value.strip() in names:  # getattr(nn, "LSTMCell")
                         what = f"names {sub.value.strip()} in a string"
+                elif names and _built_lookup(sub):  # getattr(torch, "_" + "C")
+                    what = "looks an attribute up by a name built at run time"
                 elif numpy_only and isinstance(sub, ast.Import | ast.ImportFrom):
                     modules = (
                         [a.name for a in sub.names]
@@ -95,6 +97,18 @@ def rule_breaches(restored: Restored, template: Template) -> dict[str, list[str]
                     for owner in owners:
                         found.setdefault(owner, []).append(what)
     return found
+
+
+def _built_lookup(node) -> bool:
+    """getattr(obj, name) or attrgetter(name) with a name that is not written out."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+    if func == "getattr" and len(node.args) >= 2:
+        return not isinstance(node.args[1], ast.Constant)
+    if func == "attrgetter" and node.args:
+        return not all(isinstance(a, ast.Constant) for a in node.args)
+    return False
 
 
 def _top_names(tree: ast.Module) -> list[str]:
