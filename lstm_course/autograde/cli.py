@@ -17,7 +17,7 @@ import time
 import warnings
 from pathlib import Path
 
-from lstm_course.autograde import results
+from lstm_course.autograde import gradebook_db, results
 from lstm_course.autograde.course import Course
 from lstm_course.autograde.grader import Grader, grade_class
 from lstm_course.autograde.sandbox import Limits, Sandbox, SandboxUnavailable
@@ -80,6 +80,26 @@ def add_grade_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--max-output", type=int, default=200_000, help="characters kept per cell")
     p.add_argument("--force", action="store_true", help="regrade submissions already graded")
     p.add_argument(
+        "--db",
+        default=None,
+        metavar="URL",
+        help="the gradebook's database (default: the course's, gradebook.db): "
+        "sqlite:///PATH or postgresql://USER@HOST/DBNAME",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="grade on this Dask cluster (tcp://HOST:8786 or tls://...; see the instructors' page)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="grade on a Dask cluster of N worker processes started on this machine",
+    )
+    p.add_argument(
         "--allow-unsandboxed",
         action="store_true",
         help="run student code without a sandbox when bubblewrap is unavailable (unsafe)",
@@ -111,6 +131,11 @@ def grade(args: argparse.Namespace) -> int:
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     course = Course(Path(args.course_dir))
+    try:
+        gradebook_db.use(course, args.db)
+    except (ValueError, gradebook_db.GradebookUnavailable) as exc:
+        print(f"autograde: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ValueError) else 3
     timeout = args.timeout
     if timeout is None:
         timeout = float(course.config.get("Execute", {}).get("timeout", 60) or 60)
@@ -145,18 +170,38 @@ def grade(args: argparse.Namespace) -> int:
 
 def _grade_class(args, course: Course, sandbox: Sandbox, scratch_root: Path, t0: float) -> int:
     grader = Grader(course, sandbox, scratch_root)
-    summaries, skipped, jobs = grade_class(
-        course,
-        grader,
-        args.assignment,
-        args.student,
-        args.jobs,
-        args.force,
-        progress=None if args.quiet else _progress,
-    )
+    executor = None
+    try:
+        if args.scheduler or args.workers:  # Dask: lstm_course.autograde.distributed
+            from lstm_course.autograde.distributed import DaskGrading
+
+            executor = DaskGrading(
+                args.scheduler, args.workers, sandbox.limits, not sandbox.enabled
+            )
+            print(executor.describe(), file=sys.stderr)
+        summaries, skipped, jobs = grade_class(
+            course,
+            grader,
+            args.assignment,
+            args.student,
+            args.jobs,
+            args.force,
+            progress=None if args.quiet else _progress,
+            executor=executor,
+        )
+    except (gradebook_db.GradebookUnavailable, ConnectionError) as exc:  # the database, Dask
+        print(f"autograde: stopped: {exc}", file=sys.stderr)
+        return 3
+    finally:
+        if executor is not None:
+            executor.close()
     summary = results.report(summaries, skipped, jobs, sandbox, time.monotonic() - t0)
+    if executor is not None:
+        summary.update(executor.summary())
     path = results.write_report(course, summary, args.summary)
     results.print_report(summary, path)
+    if executor is not None:
+        executor.print_retried(summary)
     return 0
 
 

@@ -30,14 +30,8 @@ from pathlib import Path
 
 import nbformat
 
-from lstm_course.autograde import results, verify
-from lstm_course.autograde.course import (
-    Course,
-    Submission,
-    copy_files,
-    find_submissions,
-    needs_grading,
-)
+from lstm_course.autograde import results, resume, verify
+from lstm_course.autograde.course import Course, Submission, copy_files, find_submissions
 from lstm_course.autograde.execute import execute
 from lstm_course.autograde.restore import (
     Template,
@@ -157,10 +151,15 @@ def grade_class(
     jobs: int,
     force: bool,
     progress: Callable[[int], object] | None = None,
+    executor=None,
 ) -> tuple[list[dict], list[str], int]:
     """Grade and record every submission found; return their summaries, the submissions
     skipped as already graded, and the number of parallel jobs used. ``progress(total)``
-    makes a progress bar (with ``update`` and ``close``)."""
+    makes a progress bar (with ``update`` and ``close``). ``executor`` (a
+    ``distributed.DaskGrading``) grades on a Dask cluster instead of the thread pool; either
+    way ``resume`` skips what is graded from the same files and records each submission in
+    one transaction (``gradebook_db.GradebookUnavailable`` stops the run)."""
+    state = resume.Resume(course, force)
     summaries: list[dict] = []
     skipped: list[str] = []
     todo: list[Submission] = []
@@ -177,7 +176,7 @@ def grade_class(
                 results.failed_summary(sub, f"assignment {sub.assignment!r} cannot be graded")
             )
             continue
-        if not needs_grading(course, sub, force):
+        if state.skip(sub):
             skipped.append(f"{sub.student}/{sub.assignment}")
             continue
         sub.notebooks = sorted(grader.templates[sub.assignment])
@@ -186,21 +185,28 @@ def grade_class(
     for slot in range(jobs):
         grader.slots.put(slot)
     bar = progress(len(todo)) if progress else None
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(grader.grade, sub, i) for i, sub in enumerate(todo)]
-        for future in as_completed(futures):
-            result = future.result()
-            try:
-                summaries.append(results.record(course, result))
-            except Exception:  # noqa: BLE001
-                summaries.append(
-                    results.failed_summary(
-                        result.submission,
-                        "could not record the grade:\n" + traceback.format_exc(limit=5),
-                    )
-                )
+    run = executor.run if executor is not None else _thread_pool(jobs)
+    try:
+        for result in run(grader, todo):
+            summaries.append(state.record(result))
             if bar is not None:
                 bar.update(1)
-    if bar is not None:
-        bar.close()
+    finally:
+        if bar is not None:
+            bar.close()
     return summaries, skipped, jobs
+
+
+def _thread_pool(jobs: int):
+    """The local executor: ``run(grader, todo)`` yields results as worker threads finish."""
+
+    def run(grader: Grader, todo: list[Submission]):
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
+            futures = [pool.submit(grader.grade, sub, i) for i, sub in enumerate(todo)]
+            for future in as_completed(futures):
+                yield future.result()
+        finally:  # a run stopped early (the database went away) starts nothing more
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    return run
