@@ -257,13 +257,17 @@ class Client:
         finally:
             self.codec.leaves = None
         reply = self._request(message)
-        # What the student's code printed or warned goes to the test's output (the feedback
-        # drops a hidden test's output; the instructor's copy keeps it).
+        # What the student's code printed goes to the test's output, except in a hidden test,
+        # where it could quote the hidden inputs: there only its length is said.
         streams = reply.get("stdout") or {}
-        if streams.get("stdout"):
-            sys.stdout.write(str(streams["stdout"]))
-        if streams.get("stderr"):
-            sys.stderr.write(str(streams["stderr"]))
+        printed = str(streams.get("stdout") or "") + str(streams.get("stderr") or "")
+        if self.hidden and printed:
+            print(f"[your code printed {len(printed)} characters during a hidden test: not shown]")
+        elif printed:
+            if streams.get("stdout"):
+                sys.stdout.write(str(streams["stdout"]))
+            if streams.get("stderr"):
+                sys.stderr.write(str(streams["stderr"]))
         for category, text in reply.get("warnings", []):
             cls = _WARNINGS.get(str(category), UserWarning)
             warnings.warn_explicit(str(text), cls, "<student's code>", 0)
