@@ -60,12 +60,14 @@ class DaskGrading:
         from distributed import Client, LocalCluster
 
         self.limits, self.allow_unsandboxed = limits, allow_unsandboxed
-        self.cluster = None
+        self.cluster = self.scratch = None
         try:
             if scheduler:
                 self.client = Client(scheduler, timeout=30)
-            else:
+            else:  # its scratch space is its own, removed by close()
+                self.scratch = tempfile.mkdtemp(prefix="lstm-autograde-dask-")
                 self.cluster = LocalCluster(
+                    local_directory=self.scratch,
                     n_workers=workers or 1,
                     threads_per_worker=threads_per_worker,
                     processes=True,
@@ -209,6 +211,8 @@ class DaskGrading:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def _task_error(key: str, exc: BaseException, grading: DaskGrading) -> str:

@@ -171,11 +171,13 @@ def dask_cluster(n_workers: int = 2) -> Iterator[Cluster]:
             for p in psutil.Process().children(recursive=True)
             if p.pid not in before and "resource_tracker" not in " ".join(_cmdline(p))
         ]
-        client.close()
-        cluster.close(timeout=30)
-        _wait_gone(started, "Dask")
-        leftovers = processes_mentioning(str(tmp))
-        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            client.close()
+            cluster.close(timeout=30)
+            _wait_gone(started, "Dask")
+            leftovers = processes_mentioning(str(tmp))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         assert not leftovers, f"processes left behind by the cluster: {leftovers}"
 
 

@@ -66,6 +66,8 @@ def test_the_cycle_on_postgresql(sqlite_cycle, tmp_path):
         services.make_class(course, N, db_url=pg.url)  # release: nbgrader generate_assignment
         proc = cli(course, "--db", pg.url, "--workers", "2")
         assert summary(course)["graded"] == N, proc.stderr[-2000:]
+        # the embedded cluster's dashboard (bokeh is pinned): its link, live while it grades
+        assert "2 worker(s), dashboard http://127.0.0.1:" in proc.stderr
         assert services.grades(pg.url) == sqlite_cycle[1], summary(course)["failures"]
         assert not (course / "gradebook.db").exists()  # nothing went to SQLite
         nbgrader(course, "generate_feedback", "*", "--force", db)
