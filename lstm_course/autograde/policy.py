@@ -86,7 +86,18 @@ FORBIDDEN = {
             "torch._VF.lstm_cell",
         ),
         "rule": "nn.LSTM and nn.LSTMCell may not be used inside your code in this exercise",
-    }
+    },
+    # lstm_ref.params is in A's sandbox (init_params, the data layouts), and its stack_gates and
+    # to_torch stack the gates: the answer of ex05's stack_params.
+    "ex05_lstm_forward": {
+        "names": ("stack_gates", "unstack_gates", "to_torch"),
+        "calls": (
+            "lstm_ref.params.stack_gates",
+            "lstm_ref.params.unstack_gates",
+            "lstm_ref.params.to_torch",
+        ),
+        "rule": "stack the gates yourself: lstm_ref.params.stack_gates is the answer of this task",
+    },
 }
 
 # Code in an answer that reaches for the grader or the test's modules: flagged for review (it

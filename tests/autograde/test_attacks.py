@@ -281,6 +281,8 @@ def ceiling(run: Run, spec: corpus.Attack, max_score: float) -> float:
         return max_score
     if spec.most.startswith("task:"):
         return max_score - task_points(run.course, spec.assignment, spec.most[5:])
+    if spec.most.startswith("less:"):
+        return max_score - float(spec.most[5:])
     raise AssertionError(spec.most)
 
 

@@ -9,7 +9,8 @@ notebooks, and states its SAFE outcome, the one the grader must give whatever it
               the attack is on the feedback, the terminal or the run, not on the points), or
               "task:<grade_id>"
               (full marks less the points of that answer's task: the answer breaks an exercise
-              rule or calls the reference, everything else is honest)
+              rule or calls the reference, everything else is honest), or "less:<points>"
+              (the same where the task's tests do not follow its answer cell directly)
     flagged   True where issue 10 asks for the instructor's review (the reference reached, an
               exercise rule broken, the grader's channel, reports or process tampered with);
               None where the design makes the attack inert and only the score is checked

@@ -28,6 +28,23 @@ def atk_helper_globals(ctx):
     return ctx.nb(with_answers(ctx, lambda n, p: f"return _call({n!r}, {', '.join(p)})", prelude))
 
 
+STACK_WITH_PARAMS = '''
+def stack_params(params):
+    """The answer borrowed from lstm_ref.params, which the sandbox keeps for init_params."""
+    from lstm_ref import params as layouts
+
+    return layouts.stack_gates(params)
+'''
+
+
+# stack_params's one test (1 point) follows lstm_cell_forward_fast's answer cell: "less:1".
+@attack("exercise rules: ex05's stack_params answered by lstm_ref.params.stack_gates",
+        assignment="ex05_lstm_forward", most="less:1", flagged=True)  # fmt: skip
+def atk_params_stack_gates(ctx):
+    """The solved notebook, but stack_params calls the course's own layout conversion."""
+    return ctx.nb(replace_answer(ctx.solved(), "stack_params", STACK_WITH_PARAMS))
+
+
 AUTOGRAD_BACKWARD = '''
 def lstm_cell_backward(dh_t, dc_t, cache):
     """The gradients by torch's autograd, in a NumPy-only exercise."""
