@@ -7,12 +7,7 @@ it must be flagged for review, and what the grader's notes must say.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from autograde_harness import ASSIGNMENT, load_cases
 
 CASES = load_cases().CASES

@@ -18,8 +18,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from autograde_harness import ASSIGNMENT, autograde, env
 
 UNPRIVILEGED_BLOCKED = [

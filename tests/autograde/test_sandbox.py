@@ -15,8 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from autograde_harness import ASSIGNMENT
 
 MUST_BE_BLOCKED = [

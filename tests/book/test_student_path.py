@@ -25,7 +25,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "exercises"))
 from test_messages import (  # noqa: E402
     ASSIGNMENT,
     NOTEBOOK,

@@ -93,6 +93,7 @@ def test_pointwise_backward_is_the_derivative_of_pointwise_forward():
     shutil.which("g++") is None and shutil.which("c++") is None,
     reason="torch.compile on the CPU needs a C++ compiler",
 )
+@pytest.mark.slow  # torch.compile: about 15 s cold
 def test_compiled_step_agrees_with_the_eager_step():
     """torch.compile on one small shape (compiling is slow): outputs and gradients agree."""
     inputs = layer_inputs(dtype=torch.float32, seed=6)
