@@ -575,3 +575,28 @@ def test_feedback_hides_a_hidden_tests_code_and_traceback():
     assert [o["output_type"] for o in nb.cells[0].outputs] == ["error"]
     assert nb.cells[0].outputs[0]["traceback"] == ["AssertionError: f_t is wrong"]
     assert nb.cells[1].source == "check(7)" and nb.cells[1].outputs[0]["traceback"] == ["check(7)"]
+
+
+def test_feedback_hides_what_a_later_cell_prints_after_a_hidden_test():
+    """A student's cell after a hidden test may print inputs its answers kept: in feedback its
+    outputs become a note; a cell before any hidden test keeps its outputs."""
+    import nbformat
+
+    from lstm_course.grading.feedback import AFTER_HIDDEN, HideHiddenTests
+
+    meta = {"grade": True, "grade_id": "gate_random", "points": 2, "solution": False,
+            "locked": True, "schema_version": 3}  # fmt: skip
+    source = "### BEGIN HIDDEN TESTS\ncheck(12345)\n### END HIDDEN TESTS\n"
+    hidden = nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})
+
+    def student(text):
+        cell = nbformat.v4.new_code_cell("print(SEEN)")
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        return cell
+
+    before, after = student("try-it output 0.5"), student("SEEN h_prev = [[0.123456]]")
+    nb = nbformat.v4.new_notebook(cells=[before, hidden, after])
+    nb, _ = HideHiddenTests().preprocess(nb, {})
+    assert nb.cells[0].outputs[0]["text"] == "try-it output 0.5"
+    assert "0.123456" not in nbformat.writes(nb)
+    assert nb.cells[2].outputs[0]["text"] == AFTER_HIDDEN
