@@ -147,3 +147,13 @@ def test_committed_results_have_the_benchmark_format():
         assert {"config", "impl", "mode", "median_ms", "gflops", "ratio_to_nn"} <= set(
             report["results"][0]
         )
+
+
+def test_committed_results_record_the_blas_and_the_current_goals(bench):
+    """The figures the performance page shows name the BLAS kernels that ran and were judged
+    against today's goals (a stale results file with old goals fails here)."""
+    stored = json.loads((PAGE.parent / "bench_results.json").read_text())
+    for device, report in stored.items():
+        assert report["environment"]["blas"], device
+        for g in report["goals"]:
+            assert bench.GOALS[(device, g["impl"], g["mode"], g["config"])] == g["bound"], g
