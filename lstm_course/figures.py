@@ -83,6 +83,13 @@ def _check_highlight(highlight, allowed: dict[str, str]) -> set[str]:
     return set(allowed) if "all" in chosen else chosen
 
 
+def _rounded_box(ax, xy, w, h, fc, ec=TEXT, rounding=0.15, pad=0.03, lw=1.5, **kw):
+    """A rounded rectangle with its lower-left corner at ``xy``: the cell's outline, a layer,
+    the head; one style of box for every diagram."""
+    style = f"round,pad={pad},rounding_size={rounding}"
+    ax.add_patch(FancyBboxPatch(xy, w, h, boxstyle=style, fc=fc, ec=ec, lw=lw, **kw))
+
+
 class _Painter:
     """Draws lines, boxes and nodes, coloured by whether any of their tags is highlighted.
 
@@ -124,18 +131,7 @@ class _Painter:
         fill = (ON_FILL if self.any_lit else LAYER_FILL) if on else OFF_FILL
         edge = (ON if self.any_lit else TEXT) if on else OFF
         x, y = xy
-        self.ax.add_patch(
-            FancyBboxPatch(
-                (x - w / 2, y - h / 2),
-                w,
-                h,
-                boxstyle="round,pad=0.02,rounding_size=0.08",
-                fc=fill,
-                ec=edge,
-                lw=1.8,
-                zorder=3,
-            )
-        )
+        _rounded_box(self.ax, (x - w / 2, y - h / 2), w, h, fill, edge, 0.08, 0.02, 1.8, zorder=3)
         self.ax.text(x, y, text, ha="center", va="center", fontsize=13, color=edge, zorder=4)
 
     def op(self, xy, text, tags, r=0.27, oval=False):
@@ -194,18 +190,7 @@ def draw_lstm_cell(
     p = _Painter(ax, lit, bool(lit), backward)
 
     # The cell's outline.
-    ax.add_patch(
-        FancyBboxPatch(
-            (0.3, 0.3),
-            9.4,
-            5.4,
-            boxstyle="round,pad=0.05,rounding_size=0.4",
-            fc="#f8f9fa",
-            ec="#ced4da",
-            lw=1.5,
-            zorder=0,
-        )
-    )
+    _rounded_box(ax, (0.3, 0.3), 9.4, 5.4, "#f8f9fa", "#ced4da", 0.4, 0.05, zorder=0)
     yC, yH, yG = 4.9, 1.0, 2.45  # heights of the cell-state line, the hidden line, the layers
     xf, xi, xc, xo, xout = 2.1, 3.6, 5.2, 6.7, 8.3  # columns of the four layers and of h_t
 
@@ -298,18 +283,7 @@ def draw_rnn_cell(ax=None, highlight=None, title: str | None = None):
     lit = _check_highlight(highlight, RNN_PARTS)
     ax = _new_axes(ax, (5.2, 4.4))
     p = _Painter(ax, lit, bool(lit))
-    ax.add_patch(
-        FancyBboxPatch(
-            (0.3, 0.3),
-            5.4,
-            4.0,
-            boxstyle="round,pad=0.05,rounding_size=0.4",
-            fc="#f8f9fa",
-            ec="#ced4da",
-            lw=1.5,
-            zorder=0,
-        )
-    )
+    _rounded_box(ax, (0.3, 0.3), 5.4, 4.0, "#f8f9fa", "#ced4da", 0.4, 0.05, zorder=0)
     hs = ("hidden_state", "inputs")
     p.line([(-0.9, 1.0), (1.4, 1.0)], hs, arrow=False)
     p.label((-0.9, 1.38), r"$h_{t-1}$", hs, ha="left")
@@ -360,17 +334,7 @@ def draw_unrolled(
     cs, hs = ("cell_state",), ("hidden_state",)
     for t in range(T):
         x0 = 1.6 * t
-        ax.add_patch(
-            FancyBboxPatch(
-                (x0 + 0.2, 0.6),
-                1.0,
-                1.4,
-                boxstyle="round,pad=0.03,rounding_size=0.15",
-                fc=LAYER_FILL,
-                ec=TEXT,
-                lw=1.5,
-            )
-        )
+        _rounded_box(ax, (x0 + 0.2, 0.6), 1.0, 1.4, LAYER_FILL)
         ax.text(x0 + 0.7, 1.3, cell, ha="center", va="center", fontsize=9)
         name = labels[t] if labels is not None else f"$x_{{{t + 1}}}$"
         p.line([(x0 + 0.7, -0.3), (x0 + 0.7, 0.6)], ("inputs",))
@@ -391,17 +355,7 @@ def draw_unrolled(
     if head:
         p.line([(last + 0.7, 2.0), (last + 0.7, 2.8)], hs)
         p.label((last + 0.88, 2.4), r"$h_T$", hs, size=11, ha="left")
-        ax.add_patch(
-            FancyBboxPatch(
-                (last + 0.2, 2.8),
-                1.0,
-                0.6,
-                boxstyle="round,pad=0.03,rounding_size=0.1",
-                fc=OP_FILL,
-                ec=TEXT,
-                lw=1.5,
-            )
-        )
+        _rounded_box(ax, (last + 0.2, 2.8), 1.0, 0.6, OP_FILL, rounding=0.1)
         ax.text(last + 0.7, 3.1, head, ha="center", va="center", fontsize=9)
         p.line([(last + 0.7, 3.4), (last + 0.7, 4.0)], hs)
         p.label((last + 0.7, 4.25), r"$L$" if backward else r"$\hat{y}$", hs, size=12, delta=False)
