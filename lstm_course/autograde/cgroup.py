@@ -11,13 +11,23 @@ the per-process limits hold; the instructors' page says what holds where.
 
 from __future__ import annotations
 
-import itertools
 import os
+import secrets
 import time
 from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
-_counter = itertools.count()
+PREFIX = "lstm-autograde-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, under another user
+        return True
+    return True
 
 
 def _writable(path: Path) -> bool:
@@ -41,6 +51,8 @@ class Cgroups:
                 self.mode, self.base = "v2", [v2_own]
         elif _writable(ROOT / "memory") and _writable(ROOT / "pids"):
             self.mode, self.base = "v1", [ROOT / "memory", ROOT / "pids"]
+        if self.mode:
+            self._remove_stale()
         if self.mode and not self._try():
             self.mode, self.base = None, []
 
@@ -66,17 +78,47 @@ class Cgroups:
         return "no cgroup could be created here: per-process limits only (RLIMIT_AS, RLIMIT_NPROC)"
 
     def _try(self) -> bool:
-        groups = self.create(64, 8)
-        if not groups:
+        try:
+            groups = self._create(64, 8)
+        except OSError:
             return False
         self.remove(groups)
         return True
 
+    def _remove_stale(self) -> None:
+        """Removes the groups that killed runs left behind: those whose grader (the pid in the
+        name) is gone. A live grader's group may be empty for a moment before its sandbox joins
+        it; a group with a process in it cannot be removed (rmdir fails) and stays."""
+        for base in self.base:
+            for group in base.glob(PREFIX + "*"):
+                pid = group.name[len(PREFIX) :].split("-")[0]
+                if not pid.isdigit() or _alive(int(pid)):
+                    continue
+                try:
+                    group.rmdir()
+                except OSError:
+                    pass
+
     def create(self, memory_mb: int, pids: int) -> list[Path]:
-        """New groups (one per hierarchy) with the limits set; [] if they cannot be made."""
+        """New groups (one per hierarchy) with the limits set.
+
+        Raises OSError if they cannot be made where groups could be made before: the caller
+        must not run a notebook without the limit it was promised. A random name, so that a
+        group left by a killed run whose pid came round again is never reused.
+        """
         if not self.base:
             return []
-        name = f"lstm-autograde-{os.getpid()}-{next(_counter)}"
+        last: OSError | None = None
+        for _ in range(3):
+            try:
+                return self._create(memory_mb, pids)
+            except OSError as exc:
+                last = exc
+                time.sleep(0.1)
+        raise OSError(f"no control group could be created ({self.where()}): {last}")
+
+    def _create(self, memory_mb: int, pids: int) -> list[Path]:
+        name = f"{PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
         made: list[Path] = []
         try:
             for base in self.base:
@@ -91,11 +133,14 @@ class Cgroups:
                     (group / "pids.max").write_text(str(pids))
                 elif base.name == "memory":
                     (group / "memory.limit_in_bytes").write_text(str(memory_mb * 2**20))
+                    swap = group / "memory.memsw.limit_in_bytes"  # memory + swap, if accounted
+                    if swap.exists():
+                        swap.write_text(str(memory_mb * 2**20))
                 else:
                     (group / "pids.max").write_text(str(pids))
         except OSError:
             self.remove(made)
-            return []
+            raise
         return made
 
     @staticmethod

@@ -296,6 +296,13 @@ class Sandbox:
         answer_job = dict(answer_job, **common, uid=uid_a, limits=self._limits(uid_a))
         if self.enabled and self._size:
             answer_job["copy_from"], answer_job["workdir"] = SUBMISSION, workdir
+        groups_a: list[Path] = []
+        try:  # one group per process; never run without the limit that was promised
+            groups_a = self.cgroups.create(lim.memory_mb, lim.nproc)
+            groups_v = self.cgroups.create(lim.memory_mb, lim.nproc)
+        except OSError as exc:
+            self.cgroups.remove(groups_a)
+            return RunResult(failure=f"the sandbox could not be started: {exc}")
         etc_a = self.write_etc(private / "etc-a", uid_a)
         etc_v = self.write_etc(private / "etc-v", uid_v)
         if uid_a is not None:
@@ -310,8 +317,6 @@ class Sandbox:
         cmd_a += ["--in-fd", str(a_in), "--out-fd", str(a_out)]
         cmd_v = [sys.executable, "-I", "-m", "lstm_course.autograde._verifier"]
         cmd_v += ["--in-fd", str(v_in), "--out-fd", str(v_out), "--result-fd", str(wfd)]
-        groups_a = self.cgroups.create(lim.memory_mb, lim.nproc)
-        groups_v = self.cgroups.create(lim.memory_mb, lim.nproc)
         if self.enabled:
             overlays = self.answer_overlays(private.parent, given or set())
             bw_a = self._bwrap_args(etc_a, overlays, masks or [])
