@@ -41,7 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # One notebook, checked as the notebook's Validate button checks it (nbgrader validate with the
-# course's settings); exits non-zero when a test fails: make check NB=exercises/ex02_forget_gate/forget_gate.ipynb
+# course's settings); exits non-zero when a test fails: make check NB=exercises/ex03_forget_gate/forget_gate.ipynb
 check: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make check NB=path/to/notebook.ipynb" >&2; exit 2; }
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(PY) -m lstm_course.check "$(NB)"

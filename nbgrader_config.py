@@ -22,17 +22,7 @@ c = get_config()  # noqa: F821 (injected by nbgrader)
 ROOT = Path(__file__).resolve().parent
 
 # One assignment per chapter; the notebook in each folder is named after the id without "exNN_".
-ASSIGNMENTS = [
-    "ex01_rnn",
-    "ex02_forget_gate",
-    "ex03_input_gate",
-    "ex04_output_gate",
-    "ex05_lstm_forward",
-    "ex06_bptt",
-    "ex07_pytorch",
-    "ex08_variants",
-    "ex09_project",
-]
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").glob("ex[0-9][0-9]_*") if p.is_dir())
 
 c.CourseDirectory.course_id = "lstm-course"
 c.CourseDirectory.root = str(ROOT)

@@ -1,6 +1,6 @@
 """Grading 40 submissions: the course's grader (sandboxed, parallel) vs serial nbgrader.
 
-Both graders get the same 40 submissions of one assignment (default ex02_forget_gate), each in
+Both graders get the same 40 submissions of one assignment (default ex03_forget_gate), each in
 its own temporary copy of the course (own gradebook): 24 correct, 8 wrong in the first function,
 8 handed back blank. The command lines are the ones an instructor runs:
 
@@ -101,7 +101,7 @@ def timed(cmd: list[str], cwd: Path) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assignment", default="ex02_forget_gate")
+    parser.add_argument("--assignment", default="ex03_forget_gate")
     parser.add_argument("--n", type=int, default=40, help="number of submissions")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument(

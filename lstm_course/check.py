@@ -4,7 +4,7 @@
 the notebook's Validate button, configured by ``nbgrader_config.py`` in the course directory),
 prints what it prints, and exits 1 when a test fails or a locked cell was changed, 2 when the
 notebook cannot be read. Run from the course directory (``make check`` does):
-``python -m lstm_course.check exercises/ex02_forget_gate/forget_gate.ipynb``.
+``python -m lstm_course.check exercises/ex03_forget_gate/forget_gate.ipynb``.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ side (``torch`` is imported only when a tensor comes); ``torch.device`` and ``to
 name. Anything else never crosses: the side that holds it keeps it and sends a handle (``{"t":
 "h"}``), an id in its own table, so no method of a student's object ever runs in V. From V, a
 callable becomes a callback id (A calls it back through V) and a module built from ``torch.nn``
-classes alone crosses as its structure and state (the test's own models, e.g. ex09's
+classes alone crosses as its structure and state (the test's own models, e.g. ex10's
 ``nn.Sequential``). NumPy and the standard library only: A imports this module.
 """
 

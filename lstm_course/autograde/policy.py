@@ -55,10 +55,10 @@ WATCHED_IMPORTS = (*REFERENCE_MODULES, "lstm_course.grading", "lstm_course.autog
 # "Use NumPy only": A runs without these packages (hidden from its sandbox, and refused).
 NUMPY_ONLY = (
     "ex01_rnn",
-    "ex02_forget_gate",
-    "ex03_input_gate",
-    "ex04_output_gate",
-    "ex05_lstm_forward",
+    "ex02_lstm_cell",
+    "ex03_forget_gate",
+    "ex04_input_gate",
+    "ex05_output_gate",
     "ex06_bptt",
     "ex08_variants",
 )
@@ -88,8 +88,8 @@ FORBIDDEN = {
         "rule": "nn.LSTM and nn.LSTMCell may not be used inside your code in this exercise",
     },
     # lstm_ref.params is in A's sandbox (init_params, the data layouts), and its stack_gates and
-    # to_torch stack the gates: the answer of ex05's stack_params.
-    "ex05_lstm_forward": {
+    # to_torch stack the gates: the answer of ex02's stack_params.
+    "ex02_lstm_cell": {
         "names": ("stack_gates", "unstack_gates", "to_torch"),
         "calls": (
             "lstm_ref.params.stack_gates",

@@ -1,7 +1,7 @@
 """Helpers of the autograde tests: a temporary course, the corpus, the real command line.
 
 The session fixture ``graded`` copies nbgrader_config.py and one real assignment
-(ex02_forget_gate) into a temporary folder, releases it with nbgrader (which creates the
+(ex03_forget_gate) into a temporary folder, releases it with nbgrader (which creates the
 gradebook), writes every case of tests/autograde/corpus/cases.py as a submission, hashes the
 course directory, runs ``python -m lstm_course.autograde`` on it (two jobs, short limits), and hashes
 it again. A TCP server on the host's loopback stands in for the instructor's network services.
@@ -25,7 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-ASSIGNMENT = "ex02_forget_gate"
+ASSIGNMENT = "ex03_forget_gate"
 # Where nbgrader is expected to write: everything else must be byte-identical after grading.
 OUTPUTS = ("gradebook.db", "autograded", "feedback", "grades.csv")
 GRADE_ARGS = ["--timeout", "3", "--memory", "1536", "--jobs", "2", "--quiet"]

@@ -222,7 +222,7 @@ KINDS = ("solved", "wrong", "blank")
 
 
 def make_class(dest: Path, n: int, db_url: str | None = None) -> list[str]:
-    """A released copy of the course (ex02_forget_gate; into ``db_url`` when given) with ``n``
+    """A released copy of the course (ex03_forget_gate; into ``db_url`` when given) with ``n``
     submissions, solved, wrong and blank in turn; returns the students."""
     import autograde_harness as harness
 

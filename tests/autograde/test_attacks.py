@@ -5,7 +5,7 @@ attacks on the run itself get a small run each, with an honest control student),
 attack's safe outcome is checked on its own: the most it may score, the flag where issue 10 asks
 for one, what its probes must not have reached, the feedback (rendered by nbgrader) and the
 instructor's terminal. The honest baselines are checked in the same runs: the solved notebook
-gets full marks and no flag, the blank release 0, the ×1.01 answer of ex02 the 8 points of the
+gets full marks and no flag, the blank release 0, the ×1.01 answer of ex03 the 8 points of the
 tests it really passes.
 """
 
@@ -36,8 +36,8 @@ MEMORY_MB = 1536
 GRADE_ARGS = ["--timeout", "8", "--notebook-timeout", "120", "--memory", str(MEMORY_MB)]
 GRADE_ARGS += ["--jobs", "2", "--quiet"]
 RUN_LIMIT_S = {"main": 1500}  # the whole run; a run-level attack's small run gets 180 s
-WRONG101_POINTS = 8  # ex02: the ×1.01 forget_gate really passes its shape test, sigmoid, forget
-ZEROS_POINTS = 1  # ex02: answers returning zeros of the right shape pass forget_gate's shape test
+WRONG101_POINTS = 8  # ex03: the ×1.01 forget_gate really passes its shape test, sigmoid, forget
+ZEROS_POINTS = 1  # ex03: answers returning zeros of the right shape pass forget_gate's shape test
 SMALL_RUN_S = 75  # a run of one attack on the run itself and one control student (~20 s)
 REPORT = os.environ.get("ATTACKS_REPORT")  # a file to append one JSON line per checked attack
 # ATTACKS_ONLY=name,name grades only those attacks (and the baselines): to try one by hand.
@@ -332,7 +332,7 @@ def test_baselines(runs, assignment):
     assert solved and solved["score"] == solved["max_score"] > 0, solved
     assert not solved["flags"], solved
     assert blank and blank["score"] == 0, blank
-    if assignment == corpus.EX02:
+    if assignment == corpus.EX03:
         wrong, zeros = run.entry("wrong101"), run.entry("zeros")
         assert wrong["score"] == WRONG101_POINTS, wrong
         assert not wrong["flags"], wrong

@@ -59,7 +59,7 @@ def test_find_refuses_bad_folders_and_keeps_the_good(course, tmp_path):
     nb = rh.solved(course)
     for student in ["ada", *[s for s in BAD_STUDENTS if s != ".."]]:
         rh.submit(course, student, nb)
-    bad_assignment = course / "submitted" / "bob" / "ex02 forget_gate"
+    bad_assignment = course / "submitted" / "bob" / "ex03 forget_gate"
     bad_assignment.mkdir(parents=True)
     found = find_submissions(c := Course(course), [], [])
     assert [(s.student, s.assignment) for s in found] == [("ada", rh.ASSIGNMENT)]
@@ -68,7 +68,7 @@ def test_find_refuses_bad_folders_and_keeps_the_good(course, tmp_path):
     for reason in reasons:
         assert "was not graded" in reason and (NAME_RULE in reason or "reserves" in reason)
         assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]", reason), reason
-    assert any("assignment folder 'bob/ex02 forget_gate'" in r for r in reasons)
+    assert any("assignment folder 'bob/ex03 forget_gate'" in r for r in reasons)
 
 
 @pytest.mark.slow
@@ -114,7 +114,7 @@ def test_a_summary_path_taken_by_a_folder_still_gets_a_summary(course, tmp_path)
 
 
 def test_grades_csv_is_quoted_and_has_one_row_per_student(course):
-    forged = 'mallory\nforged,ex02_forget_gate,,,"x",,,14.0,0.0,14.0,14.0'
+    forged = 'mallory\nforged,ex03_forget_gate,,,"x",,,14.0,0.0,14.0,14.0'
     ids = ["ada", "b,c", forged, "=HYPERLINK(1)", 'quote"d']
     with Course(course).gradebook() as gb:
         for sid in ids:

@@ -15,14 +15,14 @@ TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHAPTERS = [Path(entry["file"]).name for entry in TOC["parts"][0]["chapters"]]
 EXERCISE = {  # chapter -> the exercise(s) its closing admonition must link
     "01_rnn_vs_lstm": ["ex01_rnn/rnn"],
-    "02_lstm_cell": ["ex05_lstm_forward/lstm_forward"],
-    "03_forget_gate": ["ex02_forget_gate/forget_gate"],
-    "04_input_gate": ["ex03_input_gate/input_gate"],
-    "05_output_gate": ["ex04_output_gate/output_gate", "ex05_lstm_forward/lstm_forward"],
+    "02_lstm_cell": ["ex02_lstm_cell/lstm_cell"],
+    "03_forget_gate": ["ex03_forget_gate/forget_gate"],
+    "04_input_gate": ["ex04_input_gate/input_gate"],
+    "05_output_gate": ["ex05_output_gate/output_gate", "ex02_lstm_cell/lstm_cell"],
     "06_bptt": ["ex06_bptt/bptt"],
     "07_pytorch": ["ex07_pytorch/pytorch"],
     "08_variants": ["ex08_variants/variants"],
-    "10_project": ["ex09_project/project"],
+    "10_project": ["ex10_project/project"],
 }
 # Chapters whose exercises come in a later release: they must not link a placeholder.
 NO_EXERCISE_YET = {"09_training", "11_char_lm", "12_beyond"}

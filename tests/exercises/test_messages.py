@@ -28,10 +28,10 @@ from lstm_course.grading import compare, gate_mistakes, random_arrays, run
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-ASSIGNMENT, NOTEBOOK = "ex02_forget_gate", "forget_gate.ipynb"
+ASSIGNMENT, NOTEBOOK = "ex03_forget_gate", "forget_gate.ipynb"
 XH = "Likely mistake: [x_t, h_prev] instead of [h_prev, x_t]"
-EDITED = ["ex01_rnn", "ex02_forget_gate", "ex03_input_gate", "ex04_output_gate",
-          "ex05_lstm_forward", "ex06_bptt", "ex07_pytorch", "ex08_variants", "ex09_project"]  # fmt: skip
+EDITED = ["ex01_rnn", "ex03_forget_gate", "ex04_input_gate", "ex05_output_gate",
+          "ex02_lstm_cell", "ex06_bptt", "ex07_pytorch", "ex08_variants", "ex10_project"]  # fmt: skip
 GRADER_TRACES = ("Traceback", 'File "', "site-packages", "lstm_course/grading", "checks.py")
 
 

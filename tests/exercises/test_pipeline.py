@@ -33,11 +33,11 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ALL_ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 ASSIGNMENTS = ALL_ASSIGNMENTS
-# While writing an exercise: LSTM_EXERCISES=ex05_lstm_forward pytest tests/exercises
+# While writing an exercise: LSTM_EXERCISES=ex02_lstm_cell pytest tests/exercises
 if os.environ.get("LSTM_EXERCISES"):
     ASSIGNMENTS = [a for a in ASSIGNMENTS if a in os.environ["LSTM_EXERCISES"].split(",")]
 # Notebooks that import torch start slower and train: spread them over the two workers.
-COST = {"ex07_pytorch": 3, "ex09_project": 4, "ex06_bptt": 2}
+COST = {"ex07_pytorch": 3, "ex10_project": 4, "ex06_bptt": 2}
 WORKERS = 2
 
 # The classic mistakes, planted one at a time: (student id, solution cell, old text, new text,
@@ -52,7 +52,7 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("derivative-wrong-step", "state_gradients", "(1 - states[:, k] ** 2)", "(1 - states[:, k - 1] ** 2)", "the tanh derivative is taken at the wrong step"),
         ("transposed-W", "state_gradients", "grads[:, k - 1] = da @ W_hh", "grads[:, k - 1] = da @ W_hh.T", "a transposed weight"),
     ],
-    "ex02_forget_gate": [
+    "ex03_forget_gate": [
         ("xh-order", "forget_gate", "[h_prev, x_t]", "[x_t, h_prev]", "[x_t, h_prev] instead of [h_prev, x_t]"),
         ("tanh-gate", "forget_gate", "return sigmoid(z", "return np.tanh(z", "tanh where a sigmoid belongs"),
         ("no-bias", "forget_gate", "W_f.T + b_f)", "W_f.T)", "the bias is missing"),
@@ -62,7 +62,7 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("matmul-forget", "forget", "return f_t * c_prev", "return f_t @ c_prev.T", "a matrix product where an element-wise product (*) belongs"),
         ("weight-untransposed", "forget_gate", "z @ W_f.T", "z @ W_f", "a transposed weight"),
     ],
-    "ex03_input_gate": [
+    "ex04_input_gate": [
         ("xh-order", "input_gate", "[h_prev, x_t]", "[x_t, h_prev]", "[x_t, h_prev] instead of [h_prev, x_t]"),
         ("tanh-gate", "input_gate", "return sigmoid(", "return np.tanh(", "tanh where a sigmoid belongs"),
         ("sigmoid-candidate", "candidate", "return np.tanh(", "return sigmoid(", "a sigmoid where tanh belongs"),
@@ -70,7 +70,7 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("swap-f-i", "cell_update", "f_t * c_prev + i_t * c_tilde", "i_t * c_prev + f_t * c_tilde", "f_t and i_t are swapped"),
         ("no-forget", "cell_update", "f_t * c_prev + i_t * c_tilde", "i_t * c_tilde", "the old memory is dropped"),
     ],
-    "ex04_output_gate": [
+    "ex05_output_gate": [
         ("xh-order", "output_gate", "[h_prev, x_t]", "[x_t, h_prev]", "[x_t, h_prev] instead of [h_prev, x_t]"),
         ("tanh-gate", "output_gate", "return sigmoid(", "return np.tanh(", "tanh where a sigmoid belongs"),
         ("c-not-tanh-c", "hidden_state", "o_t * np.tanh(c_t)", "o_t * c_t", "c_t where tanh(c_t) belongs"),
@@ -79,7 +79,7 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("head-transposed", "linear_head", "h @ W_y.T + b_y", "W_y @ h.T + b_y[:, None]", "a transposed weight"),
         ("head-activation", "linear_head", "h @ W_y.T + b_y", "np.tanh(h @ W_y.T + b_y)", "an activation on the linear head"),
     ],
-    "ex05_lstm_forward": [
+    "ex02_lstm_cell": [
         ("xh-order", "lstm_cell_forward", "[h_prev, x_t]", "[x_t, h_prev]", "[x_t, h_prev] instead of [h_prev, x_t]"),
         ("sigmoid-candidate", "lstm_cell_forward", "c_tilde = np.tanh(", "c_tilde = sigmoid(", "a sigmoid where tanh belongs"),
         ("c-not-tanh-c", "lstm_cell_forward", "h_t = o_t * np.tanh(c_t)", "h_t = o_t * c_t", "c_t where tanh(c_t) belongs"),
@@ -117,7 +117,7 @@ MUTATIONS: dict[str, list[tuple[str, str, str, str, str]]] = {
         ("peephole-missing-f", "peephole_cell_forward", ' + p["p_f"] * c_prev', "", "a peephole term is missing"),
         ("peephole-c-not-tanh-c", "peephole_cell_forward", "h_t = o_t * np.tanh(c_t)", "h_t = o_t * c_t", "c_t where tanh(c_t) belongs"),
     ],
-    "ex09_project": [
+    "ex10_project": [
         ("target-in-window", "make_windows", "y = series[window:, None]", "y = series[window - 1 : -1, None]", "the target is the last value inside the window"),
         ("test-leak", "prepare_data", "mean, std = train.mean(), train.std()", "mean, std = series.mean(), series.std()", "the test set leaks into training"),
         ("first-step", "forecaster", "self.head(out[:, -1])", "self.head(out[:, 0])", "the prediction uses the first step's hidden state"),
@@ -139,14 +139,14 @@ def rnn_step(h_prev, x_t, W_h, b_h):
     return np.tanh(h_prev @ W_h[:, :H].T + x_t @ W_h[:, H:].T)
 """, "the bias is missing"),
     ],
-    "ex03_input_gate": [
+    "ex04_input_gate": [
         ("own-sigmoid-candidate", "candidate", """
 def candidate(h_prev, x_t, W_c, b_c):
     a = np.hstack((h_prev, x_t)).dot(W_c.T) + b_c
     return 1 / (1 + np.exp(-a))
 """, "a sigmoid where tanh belongs"),
     ],
-    "ex05_lstm_forward": [
+    "ex02_lstm_cell": [
         ("own-swapped-outputs", "lstm_cell_forward", """
 def lstm_cell_forward(x_t, h_prev, c_prev, params):
     z = np.hstack([h_prev, x_t])
@@ -187,7 +187,7 @@ class LSTMCellScratch(nn.Module):
         return torch.sigmoid(o) * torch.tanh(c), c
 """, "one of the two biases is missing"),
     ],
-    "ex09_project": [
+    "ex10_project": [
         ("own-test-own-stats", "prepare_data", """
 def prepare_data(series, window, train_fraction=0.8):
     s = int(len(series) * train_fraction)
@@ -204,7 +204,7 @@ def prepare_data(series, window, train_fraction=0.8):
 # and never shows numbers computed from the edited input. (student id, cell, the student's cell,
 # what the feedback must say)
 IN_PLACE: dict[str, list[tuple[str, str, str, str]]] = {
-    "ex02_forget_gate": [
+    "ex03_forget_gate": [
         ("in-place-h-prev", "forget_gate", """
 def forget_gate(h_prev, x_t, W_f, b_f):
     z = np.concatenate([h_prev, x_t], axis=1)
@@ -218,7 +218,7 @@ def forget_gate(h_prev, x_t, W_f, b_f):
 # MUTATIONS with a wrong cell, what the sequence tests' feedback must say).
 CAUSES = [
     ("ex01_rnn", "no-bias", "Your rnn_step is wrong"),
-    ("ex05_lstm_forward", "xh-order", "Your lstm_cell_forward is wrong"),
+    ("ex02_lstm_cell", "xh-order", "Your lstm_cell_forward is wrong"),
     ("ex06_bptt", "dc-prev-missing-f", "Your lstm_cell_backward is wrong"),
 ]
 
@@ -360,7 +360,7 @@ def test_committed_notebooks_carry_no_outputs(path):
             assert cell["execution_count"] is None, f"{path.name}: cell {cell['id']} was run"
 
 
-TORCH_ASSIGNMENTS = {"ex07_pytorch", "ex09_project"}
+TORCH_ASSIGNMENTS = {"ex07_pytorch", "ex10_project"}
 
 
 @pytest.mark.parametrize("assignment", sorted(set(ALL_ASSIGNMENTS) - TORCH_ASSIGNMENTS))
@@ -465,19 +465,19 @@ def test_a_sequence_test_names_the_students_own_cell_when_it_is_wrong(
     assert phrase in feedback_text(course, assignment, student)
 
 
-@pytest.mark.skipif("ex02_forget_gate" not in ASSIGNMENTS, reason="ex02 is not graded in this run")
+@pytest.mark.skipif("ex03_forget_gate" not in ASSIGNMENTS, reason="ex03 is not graded in this run")
 def test_feedback_shows_a_hidden_tests_name_and_message_but_not_its_code(graded):
     """The hidden test forget_gate_random fails for xh-order: its feedback says so, with its
     message, but shows neither its code nor its seeds; the instructor's autograded copy keeps
     them."""
-    course = graded["ex02_forget_gate"]
-    (path,) = (course / "feedback" / "xh-order" / "ex02_forget_gate").glob("*.html")
+    course = graded["ex03_forget_gate"]
+    (path,) = (course / "feedback" / "xh-order" / "ex03_forget_gate").glob("*.html")
     raw = path.read_text()
-    text = feedback_text(course, "ex02_forget_gate", "xh-order")
+    text = feedback_text(course, "ex03_forget_gate", "xh-order")
     assert "forget_gate_random" in raw
     assert "f_t for N, D, H = 3, 1, 2 is wrong" in text
     assert "Likely mistake: [x_t, h_prev] instead of [h_prev, x_t]" in text
     for secret in ("seed + 10", "enumerate([(3, 1, 2)", "HIDDEN TESTS", "seed + 20"):
         assert secret not in text, f"the feedback shows the hidden tests' {secret!r}"
-    autograded = notebook_path(course / "autograded" / "xh-order", "ex02_forget_gate").read_text()
+    autograded = notebook_path(course / "autograded" / "xh-order", "ex03_forget_gate").read_text()
     assert "seed + 10" in autograded

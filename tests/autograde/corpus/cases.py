@@ -1,7 +1,7 @@
 """The corpus of bad and dishonest submissions that ``make test`` grades end to end.
 
 Every case is built from an assignment's own release and solution notebooks, so the corpus runs
-against any assignment of the course (the tests use ex02_forget_gate, in a temporary copy of the
+against any assignment of the course (the tests use ex03_forget_gate, in a temporary copy of the
 course). Each case is one student folder, ``submitted/corpus-<name>/<assignment>/``, and says
 what the grader must do with it:
 
@@ -17,7 +17,7 @@ its score.
 
 To try the corpus on a course by hand:
 
-    python tests/autograde/corpus/cases.py --course-dir . --assignment ex02_forget_gate
+    python tests/autograde/corpus/cases.py --course-dir . --assignment ex03_forget_gate
     python -m lstm_course.autograde --student corpus-solved ...   (or make autograde)
 """
 
@@ -737,7 +737,7 @@ def build(course: Path, assignment: str, port: int = 9, only: list[str] | None =
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the corpus into a course's submitted/.")
     parser.add_argument("--course-dir", default=".")
-    parser.add_argument("--assignment", default="ex02_forget_gate")
+    parser.add_argument("--assignment", default="ex03_forget_gate")
     args = parser.parse_args(argv)
     students = build(Path(args.course_dir).resolve(), args.assignment)
     print(f"wrote {len(students)} submissions under submitted/corpus-*/{args.assignment}")

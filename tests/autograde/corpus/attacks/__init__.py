@@ -4,8 +4,8 @@ Every attack is one student folder, built from the assignment's own release and 
 notebooks, and states its SAFE outcome, the one the grader must give whatever it is built on:
 
     most      the most it may score: "zero", "zeros" (what answers that return zeros of the
-              right shape earn: ex02's shape test, 1 point), "baseline" (the honest ×1.01 answer
-              of ex02, which really passes 8 of 14 points), "full" (its honest content is correct:
+              right shape earn: ex03's shape test, 1 point), "baseline" (the honest ×1.01 answer
+              of ex03, which really passes 8 of 14 points), "full" (its honest content is correct:
               the attack is on the feedback, the terminal or the run, not on the points), or
               "task:<grade_id>"
               (full marks less the points of that answer's task: the answer breaks an exercise
@@ -32,11 +32,11 @@ The attacks are grouped by what they go for: ``outputs`` (forged outputs, return
 crosses between the processes), ``process`` (the grader's channel and memory, other processes,
 monkeypatching), ``reference`` (reaching the answers, exercise rules, predicting the inputs),
 ``feedback`` (stored XSS, terminal escapes), ``run`` (the whole run: denial of service, names,
-timestamp.txt, the gradebook) and ``exercises`` (ex05, ex06, ex07).
+timestamp.txt, the gradebook) and ``exercises`` (ex02, ex06, ex07).
 
 To write the submissions into a course by hand (then grade it with make autograde):
 
-    python tests/autograde/corpus/attacks --course-dir COURSE --assignment ex02_forget_gate
+    python tests/autograde/corpus/attacks --course-dir COURSE --assignment ex03_forget_gate
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 import autograde_harness as harness  # noqa: E402
 
 cases = harness.load_cases()
-EX02 = "ex02_forget_gate"
+EX03 = "ex03_forget_gate"
 TIMESTAMP = cases.TIMESTAMP
 LATER = "2026-01-02 12:00:00.000000 UTC"
 XSS = "XSSF"  # in every stored-XSS payload: live_payloads looks for it in executable places
@@ -112,7 +112,7 @@ class Attack:
     cls: str  # the class of attack, in issue 10's words
     doc: str
     build: Callable[[Ctx], dict]
-    assignment: str = EX02
+    assignment: str = EX03
     run: str = "main"
     most: str = "zero"
     flagged: bool | None = None
@@ -208,7 +208,7 @@ def replace_answer(nb, grade_id: str, source: str):
     raise LookupError(grade_id)
 
 
-# The shape an ex02 answer must have, for attacks that return something of the right shape.
+# The shape an ex03 answer must have, for attacks that return something of the right shape.
 SHAPE = """
 import numpy as np
 
@@ -357,7 +357,7 @@ def unsafe_outputs(nb: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the attacks into a course's submitted/.")
     parser.add_argument("--course-dir", default=".")
-    parser.add_argument("--assignment", default=EX02)
+    parser.add_argument("--assignment", default=EX03)
     args = parser.parse_args(argv)
     names = [n for n, a in ATTACKS.items() if a.assignment == args.assignment and a.run == "main"]
     ids = build(Path(args.course_dir).resolve(), args.assignment, names)

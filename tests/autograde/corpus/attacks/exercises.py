@@ -1,4 +1,4 @@
-"""Attacks on the rules and the reference in ex05, ex06 and ex07, and on the new design's
+"""Attacks on the rules and the reference in ex02, ex06 and ex07, and on the new design's
 handling of torch modules (issue 10)."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from attacks import (
 )
 
 
-# == 13. exercise rules and the reference in ex05, ex06, ex07 =====================================
-@attack("reaching the reference through a helper the release gives (ex05)",
-        assignment="ex05_lstm_forward", flagged=True)  # fmt: skip
+# == 13. exercise rules and the reference in ex02, ex06, ex07 =====================================
+@attack("reaching the reference through a helper the release gives (ex02)",
+        assignment="ex02_lstm_cell", flagged=True)  # fmt: skip
 def atk_helper_globals(ctx):
-    """ex05's setup imports sigmoid from the reference; the answers reach the whole reference
+    """ex02's setup imports sigmoid from the reference; the answers reach the whole reference
     package through sigmoid.__module__ and call it."""
     prelude = (
         "import importlib\n\n"
@@ -38,8 +38,8 @@ def stack_params(params):
 
 
 # stack_params's one test (1 point) follows lstm_cell_forward_fast's answer cell: "less:1".
-@attack("exercise rules: ex05's stack_params answered by lstm_ref.params.stack_gates",
-        assignment="ex05_lstm_forward", most="less:1", flagged=True)  # fmt: skip
+@attack("exercise rules: ex02's stack_params answered by lstm_ref.params.stack_gates",
+        assignment="ex02_lstm_cell", most="less:1", flagged=True)  # fmt: skip
 def atk_params_stack_gates(ctx):
     """The solved notebook, but stack_params calls the course's own layout conversion."""
     return ctx.nb(replace_answer(ctx.solved(), "stack_params", STACK_WITH_PARAMS))

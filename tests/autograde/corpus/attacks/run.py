@@ -183,7 +183,7 @@ def atk_timestamp_huge(ctx):
     return {**ctx.nb(ctx.solved()), "timestamp.txt": "@sparse:" + str(2 * 2**30)}
 
 
-FORGED_ROW = "ex02_forget_gate,,2026-01-01 12:00:00,victim,,,,14.0,0.0,14.0,14.0"
+FORGED_ROW = "ex03_forget_gate,,2026-01-01 12:00:00,victim,,,,14.0,0.0,14.0,14.0"
 
 
 @attack("forged CSV rows: a folder name with commas and newlines", run="names", most="zero",
