@@ -38,7 +38,7 @@ ASSIGNMENTS = ALL_ASSIGNMENTS
 if os.environ.get("LSTM_EXERCISES"):
     ASSIGNMENTS = [a for a in ASSIGNMENTS if a in os.environ["LSTM_EXERCISES"].split(",")]
 # Notebooks that import torch start slower and train: spread them over the two workers.
-COST = {"ex07_pytorch": 3, "ex10_project": 4, "ex06_bptt": 2}
+COST = {"ex07_pytorch": 3, "ex10_project": 4, "ex06_bptt": 2, "ex09_training": 2}
 WORKERS = 2
 
 
@@ -179,7 +179,7 @@ def test_committed_notebooks_carry_no_outputs(path):
             assert cell["execution_count"] is None, f"{path.name}: cell {cell['id']} was run"
 
 
-TORCH_ASSIGNMENTS = {"ex07_pytorch", "ex10_project"}
+TORCH_ASSIGNMENTS = {"ex07_pytorch", "ex09_training", "ex10_project"}
 
 
 @pytest.mark.parametrize("assignment", sorted(set(ALL_ASSIGNMENTS) - TORCH_ASSIGNMENTS))
