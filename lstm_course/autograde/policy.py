@@ -61,6 +61,7 @@ NUMPY_ONLY = (
     "ex05_output_gate",
     "ex06_bptt",
     "ex08_variants",
+    "ex12_beyond",
 )
 TORCH_PACKAGES = ("torch", "functorch", "torchgen")
 # "Do not use nn.LSTM or nn.LSTMCell inside your code": names that may not appear in an answer,
