@@ -7,7 +7,10 @@
 - ``IN_PLACE``: (student id, cell, the student's cell, what the feedback must say): right values,
   but an input edited in place: the feedback names the edit and shows no false numbers;
 - ``CAUSES``: (student of MUTATIONS with a wrong cell, what the sequence tests must say): the
-  sequence tests blame the student's own cell, not the loop.
+  sequence tests blame the student's own cell, not the loop;
+- ``HANDWRITTEN``: rows as in ``REWRITES``, written by hand the way students write them (their own
+  names, loops, np.hstack...), not edits of the solution, one mistake each; graded in-process by
+  ``test_diagnosis`` (``diagnosis.grade``), which measures how many get "Likely mistake: <phrase>".
 
 Each assignment's owner edits only its module; this package gathers them by assignment id.
 """
@@ -32,4 +35,5 @@ def table(name: str) -> dict[str, list[tuple]]:
 MUTATIONS = table("MUTATIONS")
 REWRITES = table("REWRITES")
 IN_PLACE = table("IN_PLACE")
+HANDWRITTEN = table("HANDWRITTEN")
 CAUSES = [(a, *row) for a, rows in table("CAUSES").items() for row in rows]

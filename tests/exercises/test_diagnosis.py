@@ -1,0 +1,94 @@
+"""Does the feedback name the mistake of an answer written by hand?
+
+Every row of ``mistakes/*.HANDWRITTEN`` (one mistake each, written the way students write) is
+graded in this process by ``diagnosis.grade``, hidden tests included, as autograde runs them:
+
+- it never gets full marks (a wrong answer that passes every test is a hole in the tests);
+- no "Likely mistake:" line names anything but its own mistake (a wrong name misleads more than
+  none);
+- over the course, at least 80 % of the rows get "Likely mistake: <their phrase>" (the rate per
+  assignment is printed; the rows not named are listed when it fails).
+
+The runner itself is checked first: each solution, through ``grade``, gets full marks.
+``LSTM_EXERCISES=ex01_rnn,...`` restricts everything to those assignments, as in test_pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from diagnosis import LIKELY, ROOT, diagnose_rows, grade, notebook, report
+from mistakes import HANDWRITTEN
+
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+if os.environ.get("LSTM_EXERCISES"):
+    ASSIGNMENTS = [a for a in ASSIGNMENTS if a in os.environ["LSTM_EXERCISES"].split(",")]
+ROWS = {a: rows for a, rows in HANDWRITTEN.items() if a in ASSIGNMENTS}
+CASES = [(a, row) for a, rows in ROWS.items() for row in rows]
+RATE = 0.8
+
+
+@pytest.fixture(scope="module")
+def diagnosed():
+    """{(assignment, student): Row}, every hand-written answer graded once for this module."""
+    return {(r.assignment, r.student): r for r in diagnose_rows(ROWS)}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_solution_gets_full_marks_through_the_runner(assignment):
+    graded = grade(assignment, {})
+    assert graded.max_score > 0
+    assert graded.score == graded.max_score, f"the solution fails: {graded.messages}"
+
+
+def test_the_runner_scores_a_broken_cell_zero_and_keeps_the_message():
+    """A solution cell replaced by a stub: every test of that function fails with the stub's
+    error, the others pass: the runner goes on after a failing cell."""
+    nb = notebook("ex01_rnn")
+    (cell,) = [c for c in nb["cells"] if c.get("id") == "rnn_step"]
+    head = "".join(cell["source"]).split("### BEGIN SOLUTION")[0].rstrip()
+    stub = head + "\n    raise NotImplementedError"
+    graded = grade("ex01_rnn", {"rnn_step": stub})
+    assert 0 < graded.score < graded.max_score
+    rnn_step_tests = [g for g in graded.messages if g.startswith("rnn_step")]
+    assert rnn_step_tests and all(
+        "NotImplementedError" in graded.messages[g] for g in rnn_step_tests
+    ), graded.messages
+
+
+@pytest.mark.parametrize(("assignment", "row"), CASES, ids=[f"{a}-{r[0]}" for a, r in CASES])
+def test_a_handwritten_mistake_never_gets_full_marks_nor_a_wrong_name(diagnosed, assignment, row):
+    student, cell_id, _, phrase = row
+    assert phrase, f"{student}: the row names no phrase"
+    result = diagnosed[(assignment, student)]
+    assert not result.full_marks, f"{student} ({phrase!r}) passes every test"
+    assert not result.misnamed, (
+        f"{student} made the mistake {phrase!r}, but the feedback says:\n"
+        + "\n".join(result.misnamed)
+    )
+
+
+def test_rows_are_unique_and_one_per_student():
+    for assignment, rows in ROWS.items():
+        students = [row[0] for row in rows]
+        assert len(students) == len(set(students)), f"{assignment}: a student id repeats"
+        sources = [row[2].strip() for row in rows]
+        assert len(sources) == len(set(sources)), f"{assignment}: two rows hold the same answer"
+
+
+def test_most_handwritten_mistakes_are_named(diagnosed):
+    assert diagnosed, f"no HANDWRITTEN rows for {ASSIGNMENTS}"
+    results = list(diagnosed.values())
+    print("\n" + report(results))
+    rate = sum(r.named for r in results) / len(results)
+    missed = [
+        f"{r.assignment} {r.student}: wants {LIKELY}{r.phrase!r}"
+        + (f"; got {r.graded.text().count(LIKELY)} other line(s)" if r.misnamed else "")
+        for r in results
+        if not r.named
+    ]
+    assert rate >= RATE, (
+        f"{rate:.0%} of {len(results)} hand-written mistakes are named (at least {RATE:.0%} "
+        "must be); not named:\n" + "\n".join(missed)
+    )
