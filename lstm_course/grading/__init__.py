@@ -11,6 +11,8 @@
 - ``mistakes``: :data:`MISTAKES`, each classic mistake's name and the sentence that explains it;
 - ``planted``: the ``*_mistakes`` functions, which recompute each mistake on the test's inputs
   so that :func:`compare` can name the one a student made;
+- ``planted_lm``: the same for exercises 11 and 12, with :func:`check_frequencies` (a sampler
+  judged by its draws), :func:`char_lm` and :func:`torch_lstm` (torch imported only when called);
 - ``steps``: the ``*_steps`` functions, the steps of a sequence on the reference's states, for
   :func:`wrong_step`.
 
@@ -46,6 +48,17 @@ from lstm_course.grading.planted import (
     stacked_gate_order_mistakes,
     torch_lstm_cell_mistakes,
 )
+from lstm_course.grading.planted_lm import (
+    bidirectional_mistakes,
+    char_lm,
+    check_frequencies,
+    check_probabilities,
+    frequency_bound,
+    softmax_temperature_mistakes,
+    stacked_mistakes,
+    text_loss_mistakes,
+    torch_lstm,
+)
 from lstm_course.grading.steps import lstm_backward_steps, lstm_steps, rnn_steps
 
 __all__ = [
@@ -72,6 +85,15 @@ __all__ = [
     "rnn_steps",
     "lstm_steps",
     "lstm_backward_steps",
+    "softmax_temperature_mistakes",
+    "check_probabilities",
+    "check_frequencies",
+    "frequency_bound",
+    "char_lm",
+    "text_loss_mistakes",
+    "stacked_mistakes",
+    "bidirectional_mistakes",
+    "torch_lstm",
     "pick",
     "random_arrays",
     "random_params",

@@ -137,6 +137,78 @@ MISTAKES: dict[str, str] = {
         "a one-sided difference (f(x + eps) - f(x)) / eps: use the centred difference "
         "(f(x + eps) - f(x - eps)) / (2 * eps), whose error is eps² instead of eps"
     ),
+    # Exercise 11: temperature, sampling, the loss of a language model on a text.
+    "temperature_ignored": (
+        "the temperature is not used: divide the logits by it before the softmax, softmax(z / τ)"
+    ),
+    "temperature_multiplied": (
+        "the logits are multiplied by the temperature: divide them, softmax(z / τ), so that "
+        "τ < 1 sharpens the distribution"
+    ),
+    "softmax_no_shift": (
+        "a softmax without the max-shift: np.exp overflowed. Subtract the largest logit first "
+        "(softmax(z) = softmax(z - max z)), which keeps every exp at most 1"
+    ),
+    "temperature_zero": (
+        "temperature 0 is not handled: τ → 0 is the argmax, so return the most likely "
+        "character before dividing by τ"
+    ),
+    "sample_greedy": (
+        "the most likely character is always taken: draw at random from the distribution "
+        "(rng.choice(V, p=p)); the argmax is for temperature 0 only"
+    ),
+    "lm_targets_not_shifted": (
+        "the targets are not shifted: the logits after reading character t predict character "
+        "t + 1, so compare logits[:-1] with ids[1:]"
+    ),
+    "lm_first_char": (
+        "the first character is predicted too: nothing comes before it, so there are n - 1 "
+        "predictions, logits[:-1] against ids[1:] (np.roll wraps the last step round to it)"
+    ),
+    "lm_log2_for_ln": (
+        "log2 where the natural logarithm belongs: the loss in nats uses ln (as F.cross_entropy "
+        "does), and bits = nats / ln 2"
+    ),
+    "lm_bits_conversion": "the conversion to bits is wrong: bits = nats / ln 2 (1 bit = 0.693 nats)",
+    "lm_sum": (
+        "the loss is summed over the characters, not averaged: take the mean over the n - 1 "
+        "predictions"
+    ),
+    "lm_divided_by_n": "the sum is divided by n, the text's length, not by the n - 1 predictions",
+    "lm_softmax_twice": (
+        "a softmax before cross_entropy: F.cross_entropy takes the logits and applies "
+        "log_softmax itself"
+    ),
+    # Exercise 12: stacked and bidirectional LSTMs.
+    "stacked_reads_x": "every layer reads x: layer 2 must read layer 1's hidden states, not x",
+    "stacked_first_layer_only": (
+        "the first layer's hidden states are returned: return those of the last layer"
+    ),
+    "stacked_shared_weights": (
+        "every layer uses the first layer's parameters: layer k has its own, layers[k]"
+    ),
+    "stacked_state_passed": (
+        "layer 2 starts from layer 1's final state: every layer starts from zeros"
+    ),
+    "bidir_not_flipped_back": (
+        "the backward outputs are not flipped back: its run on the reversed sequence gives "
+        "step t at position T - 1 - t, so flip it along time before concatenating"
+    ),
+    "bidir_concat_order": (
+        "[backward, forward] instead of [forward, backward]: PyTorch puts the forward "
+        "direction's H units first"
+    ),
+    "bidir_not_reversed": (
+        "the backward direction does not read the sequence in reverse time: flip x along "
+        "axis 1 (time), not axis 0 (batch)"
+    ),
+    "bidir_shared_weights": (
+        "both directions use params_fwd: the backward direction has its own, params_bwd"
+    ),
+    "bidir_backward_final": (
+        "the backward direction's final state is taken after its first step: it ends after "
+        "reading x_1, so its final (h, c) is its last state, the one at position 0"
+    ),
 }
 
 
