@@ -59,6 +59,11 @@ from lstm_course.grading.planted_lm import (
     text_loss_mistakes,
     torch_lstm,
 )
+from lstm_course.grading.planted_gates import (
+    check_forget_on_cue,
+    check_store_on_cue,
+    half_life_mistakes,
+)
 from lstm_course.grading.steps import lstm_backward_steps, lstm_steps, rnn_steps
 
 __all__ = [
@@ -94,6 +99,9 @@ __all__ = [
     "stacked_mistakes",
     "bidirectional_mistakes",
     "torch_lstm",
+    "half_life_mistakes",
+    "check_forget_on_cue",
+    "check_store_on_cue",
     "pick",
     "random_arrays",
     "random_params",
