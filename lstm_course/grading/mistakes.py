@@ -34,6 +34,21 @@ MISTAKES: dict[str, str] = {
     "outputs_swapped": "h_t and c_t are returned in the wrong order: return (h_t, c_t)",
     "swap_f_i": "f_t and i_t are swapped: C_t = f_t * C_{t-1} + i_t * C̃_t",
     "no_forget": "the old memory is dropped: C_t = f_t * C_{t-1} + i_t * C̃_t keeps f_t * C_{t-1}",
+    "no_forget_gate": (
+        "the forget gate is missing: C_t = f_t * C_{t-1} + i_t * C̃_t, not C_{t-1} + i_t * C̃_t "
+        "(f_t decides how much of the old memory stays)"
+    ),
+    "no_input_gate": (
+        "the input gate is missing: C_t = f_t * C_{t-1} + i_t * C̃_t, not f_t * C_{t-1} + C̃_t "
+        "(i_t decides how much of the candidate is written)"
+    ),
+    "tanh_c_prev": (
+        "tanh(c_prev) where tanh(c_t) belongs: h_t = o_t * tanh(C_t) shows the cell state just "
+        "updated, not the previous one"
+    ),
+    "wrong_bias": (
+        "a gate with another gate's bias: each gate adds its own b (b_f in f_t, b_i in i_t, ...)"
+    ),
     "gate_order": (
         "gates in the wrong order: PyTorch stacks the four gates as i, f, g, o "
         "(input, forget, candidate, output) along the first axis"
@@ -52,6 +67,15 @@ MISTAKES: dict[str, str] = {
         "not from the initial one"
     ),
     "initial_state_ignored": "the initial state is ignored: the first step must start from h0, c0",
+    "hs_before_step": (
+        "hs[:, t] holds the state before step t: store h_t after the step that makes it, so "
+        "hs[:, -1] is h_T"
+    ),
+    "hs_holds_c": "hs holds the cell states: stack every hidden state h_t, not c_t",
+    "own_step": (
+        "the loop steps with a cell of its own, and that cell is wrong: call the given "
+        "lstm_cell_forward(x[:, t], h, c, params) at each step"
+    ),
     "initial_state_tied": (
         "h0 and c0 fall back to zeros together: each is zeros only when it is None itself "
         "(h0 given with c0 = None starts from (h0, 0), and h0 = None with c0 given from (0, c0))"
@@ -136,72 +160,6 @@ MISTAKES: dict[str, str] = {
     "forward_difference": (
         "a one-sided difference (f(x + eps) - f(x)) / eps: use the centred difference "
         "(f(x + eps) - f(x - eps)) / (2 * eps), whose error is eps² instead of eps"
-    ),
-    # exercises 3 and 4: hand-set gates and the half-life (lstm_course.grading.planted_gates)
-    "bias_outside_activation": (
-        "the bias is added after the activation: it belongs inside, act(W · [h_prev, x_t] + b)"
-    ),
-    "cue_inverted": (
-        "the gate is the wrong way round: f_t near 1 keeps the memory, so without the cue f_t "
-        "must be near 1 (a large positive b_f) and the cue must pull it near 0 (a large negative "
-        "weight on the cue's column)"
-    ),
-    "cue_bias_small": (
-        "the bias is too small: without the cue only b_f sets the gate, so σ(b_f) must be at "
-        "least 0.95 (b_f of about 3 or more)"
-    ),
-    "cue_weight_weak": (
-        "the cue's weight does not pull the gate down enough: at the cue the pre-activation "
-        "b_f + w must be about -3 or lower, so w must be negative and larger than b_f + 3"
-    ),
-    "cue_listens_to_others": (
-        "the gate listens to more than the cue: weights on h_prev or on the other features of "
-        "x_t move it; leave them at 0"
-    ),
-    "half_life_sign": (
-        "the half-life has the wrong sign: ln f < 0 for f in (0, 1), so k = ln 0.5 / ln f "
-        "(= -ln 2 / ln f), not ln 2 / ln f"
-    ),
-    "half_life_time_constant": (
-        "1 / (1 - f) is the memory's time constant (about the steps to fall to 1/e when f is "
-        "near 1), not its half-life: solve f^k = 0.5, k = ln 0.5 / ln f"
-    ),
-    "half_life_rounded": (
-        "the half-life is rounded to whole steps: return the exact k = ln 0.5 / ln f, a real "
-        "number (a loop that counts steps gives ceil(k))"
-    ),
-    "half_life_log_bases": (
-        "the two logarithms have different bases: k = log 0.5 / log f holds in any base, but "
-        "the same base above and below"
-    ),
-    "half_life_inverted": (
-        "the fraction is upside down: f^k = 0.5 gives k = ln 0.5 / ln f, not ln f / ln 0.5"
-    ),
-    "store_leaks": (
-        "the memory leaks while it is held: when the flag is 0 the forget gate must be near 1, "
-        "σ(b_f) ≥ 0.99 (b_f of about 5 or more)"
-    ),
-    "store_keeps_old": (
-        "the old memory is not erased when writing: when the flag is 1 the forget gate must be "
-        "near 0 (a negative weight on the flag, larger than b_f), or the new value is added to "
-        "the old one"
-    ),
-    "store_writes_always": (
-        "the cell writes at every step: when the flag is 0 the input gate must be closed, "
-        "σ(b_i) near 0 (a negative b_i, with a positive weight on the flag to open it)"
-    ),
-    "store_write_weak": (
-        "the write is too weak: when the flag is 1 the input gate must be near 1 "
-        "(b_i + the flag's weight of about 5 or more)"
-    ),
-    "store_candidate": (
-        "the candidate does not give back the value: C̃_t = tanh(W_c · [h_prev, x_t] + b_c) must "
-        "be close to the value, so a weight of about 1 on the value's column (tanh(v) ≈ v for "
-        "|v| ≤ 0.5) and 0 on the flag, on h_prev and in b_c"
-    ),
-    "store_listens_to_h": (
-        "the gates or the candidate listen to h_prev: this memory must not depend on it, so "
-        "the first column of every W (the one h_prev meets) stays 0"
     ),
     # Exercise 11: temperature, sampling, the loss of a language model on a text.
     "temperature_ignored": (

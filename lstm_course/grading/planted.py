@@ -18,6 +18,7 @@ import itertools
 import numpy as np
 
 from lstm_course.grading.checks import as_array
+from lstm_course.grading.mistakes import describe
 from lstm_ref import np_ref
 
 _ACTIVATIONS = {"sigmoid": np_ref.sigmoid, "tanh": np.tanh}
@@ -59,7 +60,6 @@ def gate_mistakes(h_prev, x_t, W, b, activation: str = "sigmoid") -> dict[str, n
         "no_activation": a,
         "no_bias": act(z @ W.T),
         "bias_twice": act(a + b),
-        "bias_outside_activation": act(z @ W.T) + b,
         "ignores_h": act(x_t @ W[:, H:].T + b),
         "ignores_x": act(h_prev @ W[:, :H].T + b),
     }
@@ -79,20 +79,26 @@ def _lstm_cell(x_t, h_prev, c_prev, p, **mistake):
     i_t = gate(z @ p["W_i"].T + bias * p["b_i"])
     c_tilde = cand(z @ p["W_c"].T + bias * p["b_c"])
     o_t = gate(z @ p["W_o"].T + bias * p["b_o"])
-    if mistake.get("no_forget"):
-        c_t = i_t * c_tilde
-    elif mistake.get("one_minus_f"):
-        c_t = (1 - f_t) * c_prev + i_t * c_tilde
-    else:
-        c_t = f_t * c_prev + i_t * c_tilde
-    if mistake.get("c_for_tanh_c"):
-        h_t = o_t * c_t
-    elif mistake.get("tanh_of_product"):
-        h_t = np.tanh(o_t * c_t)
-    else:
-        h_t = o_t * np.tanh(c_t)
+    flag = next((key for key, on in mistake.items() if on), "")
+    c_t = {
+        "no_forget": i_t * c_tilde,
+        "one_minus_f": (1 - f_t) * c_prev + i_t * c_tilde,
+        "no_forget_gate": c_prev + i_t * c_tilde,
+        "no_input_gate": f_t * c_prev + c_tilde,
+    }.get(flag, f_t * c_prev + i_t * c_tilde)
+    h_t = {
+        "c_for_tanh_c": o_t * c_t,
+        "tanh_of_product": np.tanh(o_t * c_t),
+        "tanh_c_prev": o_t * np.tanh(c_prev),
+    }.get(flag, o_t * np.tanh(c_t))
     return h_t, c_t
 
+
+# The flags of _lstm_cell, one mistake each. f_t and i_t swapped in C_t gives the same numbers
+# as their weights swapped: that one is among the relabellings below, named both ways.
+_CELL_FLAGS = ("order_xh", "tanh_for_sigmoid", "sigmoid_for_tanh", "no_bias", "no_forget",
+               "one_minus_f", "no_forget_gate", "no_input_gate", "c_for_tanh_c",
+               "tanh_of_product", "tanh_c_prev")  # fmt: skip
 
 # Gate-order mistakes for a parameter dict: gate -> the gate whose weights were used for it.
 _GATE_WORDS = {"f": "the forget gate", "i": "the input gate", "c": "the candidate",
@@ -123,11 +129,7 @@ def lstm_cell_mistakes(x_t, h_prev, c_prev, params) -> dict[str, tuple[np.ndarra
     """
     x_t, h_prev, c_prev = _float64(x_t, h_prev, c_prev)
     p = _params64(params)
-    # f_t and i_t swapped in C_t gives the same numbers as their weights swapped: that one is
-    # among the relabellings below, named both ways, so that one mistake is one line.
-    flags = ("order_xh", "tanh_for_sigmoid", "sigmoid_for_tanh", "no_bias", "no_forget",
-             "one_minus_f", "c_for_tanh_c", "tanh_of_product")  # fmt: skip
-    out = {flag: _lstm_cell(x_t, h_prev, c_prev, p, **{flag: True}) for flag in flags}
+    out = {flag: _lstm_cell(x_t, h_prev, c_prev, p, **{flag: True}) for flag in _CELL_FLAGS}
     out["outputs_swapped"] = _lstm_step(x_t, h_prev, c_prev, p)[::-1]
     # Gates computed from another gate's weights (stacked or unpacked in the wrong order).
     for detail, relabel in _LSTM_RELABELLINGS.items():
@@ -137,33 +139,51 @@ def lstm_cell_mistakes(x_t, h_prev, c_prev, params) -> dict[str, tuple[np.ndarra
         for gate, source in relabel.items():
             q[f"W_{gate}"], q[f"b_{gate}"] = p[f"W_{source}"], p[f"b_{source}"]
         out[f"gate_order:{detail}"] = _lstm_step(x_t, h_prev, c_prev, q)
+    # One gate's bias alone: another gate's (a copy-paste slip), or left out.
+    for gate, other in itertools.permutations("fico", 2):
+        q = dict(p, **{f"b_{gate}": p[f"b_{other}"]})
+        out[f"wrong_bias:{_GATE_WORDS[gate]} adds b_{other}"] = _lstm_step(x_t, h_prev, c_prev, q)
+    for gate in "fico":
+        q = dict(p, **{f"b_{gate}": np.zeros_like(p[f"b_{gate}"])})
+        out[f"no_bias:b_{gate}, in {_GATE_WORDS[gate]}"] = _lstm_step(x_t, h_prev, c_prev, q)
     return out
 
 
 def lstm_sequence_mistakes(x, params, h0, c0) -> dict[str, tuple[np.ndarray, ...]]:
     """The LSTM over a sequence with each state-passing mistake planted: {key: (hs, h_T, c_T)}.
 
-    x (N, T, D); h0, c0 (N, H). Per-step mistakes (the cell itself) are diagnosed by
-    :func:`lstm_cell_mistakes`; these are the mistakes of the loop.
+    x (N, T, D); h0, c0 (N, H). These are the mistakes of the loop around a correct cell, and
+    of a loop that steps with a cell of its own instead of the cell it is given ("own_step",
+    one per mistake of :func:`lstm_cell_mistakes`' flags).
     """
     x, h0, c0 = _float64(x, h0, c0)
     p = _params64(params)
 
-    def unroll(carry_h: bool, carry_c: bool, zeros: bool = False):
+    def unroll(carry_h=True, carry_c=True, zeros=False, before=False, cells=False, step=None):
+        step = step or _lstm_step
         h, c = (np.zeros_like(h0), np.zeros_like(c0)) if zeros else (h0, c0)
         hs = []
         for t in range(x.shape[1]):
-            h_t, c_t = _lstm_step(x[:, t], h, c, p)
+            h_t, c_t = step(x[:, t], h, c, p)
+            hs.append(h if before else c_t if cells else h_t)
             h, c = (h_t if carry_h else h), (c_t if carry_c else c)
-            hs.append(h_t)
         return np.stack(hs, axis=1), h_t, c_t
 
-    return {
+    out = {
         "state_not_carried": unroll(False, False),
         "state_not_carried:c_t is not passed on, every step starts from c0": unroll(True, False),
         "state_not_carried:h_t is not passed on, every step starts from h0": unroll(False, True),
-        "initial_state_ignored": unroll(True, True, zeros=True),
+        "initial_state_ignored": unroll(zeros=True),
+        "hs_before_step": unroll(before=True),
+        "hs_holds_c": unroll(cells=True),
     }
+    for flag in _CELL_FLAGS:
+
+        def step(x_t, h, c, q, flag=flag):
+            return _lstm_cell(x_t, h, c, q, **{flag: True})
+
+        out[f"own_step:{describe(flag)}"] = unroll(step=step)
+    return out
 
 
 def rnn_sequence_mistakes(x, W_h, b_h, h0) -> dict[str, np.ndarray]:
