@@ -161,6 +161,72 @@ MISTAKES: dict[str, str] = {
         "a one-sided difference (f(x + eps) - f(x)) / eps: use the centred difference "
         "(f(x + eps) - f(x - eps)) / (2 * eps), whose error is eps² instead of eps"
     ),
+    # exercises 3 and 4: hand-set gates and the half-life (lstm_course.grading.planted_gates)
+    "bias_outside_activation": (
+        "the bias is added after the activation: it belongs inside, act(W · [h_prev, x_t] + b)"
+    ),
+    "cue_inverted": (
+        "the gate is the wrong way round: f_t near 1 keeps the memory, so without the cue f_t "
+        "must be near 1 (a large positive b_f) and the cue must pull it near 0 (a large negative "
+        "weight on the cue's column)"
+    ),
+    "cue_bias_small": (
+        "the bias is too small: without the cue only b_f sets the gate, so σ(b_f) must be at "
+        "least 0.95 (b_f of about 3 or more)"
+    ),
+    "cue_weight_weak": (
+        "the cue's weight does not pull the gate down enough: at the cue the pre-activation "
+        "b_f + w must be about -3 or lower, so w must be negative and larger than b_f + 3"
+    ),
+    "cue_listens_to_others": (
+        "the gate listens to more than the cue: weights on h_prev or on the other features of "
+        "x_t move it; leave them at 0"
+    ),
+    "half_life_sign": (
+        "the half-life has the wrong sign: ln f < 0 for f in (0, 1), so k = ln 0.5 / ln f "
+        "(= -ln 2 / ln f), not ln 2 / ln f"
+    ),
+    "half_life_time_constant": (
+        "1 / (1 - f) is the memory's time constant (about the steps to fall to 1/e when f is "
+        "near 1), not its half-life: solve f^k = 0.5, k = ln 0.5 / ln f"
+    ),
+    "half_life_rounded": (
+        "the half-life is rounded to whole steps: return the exact k = ln 0.5 / ln f, a real "
+        "number (a loop that counts steps gives ceil(k))"
+    ),
+    "half_life_log_bases": (
+        "the two logarithms have different bases: k = log 0.5 / log f holds in any base, but "
+        "the same base above and below"
+    ),
+    "half_life_inverted": (
+        "the fraction is upside down: f^k = 0.5 gives k = ln 0.5 / ln f, not ln f / ln 0.5"
+    ),
+    "store_leaks": (
+        "the memory leaks while it is held: when the flag is 0 the forget gate must be near 1, "
+        "σ(b_f) ≥ 0.99 (b_f of about 5 or more)"
+    ),
+    "store_keeps_old": (
+        "the old memory is not erased when writing: when the flag is 1 the forget gate must be "
+        "near 0 (a negative weight on the flag, larger than b_f), or the new value is added to "
+        "the old one"
+    ),
+    "store_writes_always": (
+        "the cell writes at every step: when the flag is 0 the input gate must be closed, "
+        "σ(b_i) near 0 (a negative b_i, with a positive weight on the flag to open it)"
+    ),
+    "store_write_weak": (
+        "the write is too weak: when the flag is 1 the input gate must be near 1 "
+        "(b_i + the flag's weight of about 5 or more)"
+    ),
+    "store_candidate": (
+        "the candidate does not give back the value: C̃_t = tanh(W_c · [h_prev, x_t] + b_c) must "
+        "be close to the value, so a weight of about 1 on the value's column (tanh(v) ≈ v for "
+        "|v| ≤ 0.5) and 0 on the flag, on h_prev and in b_c"
+    ),
+    "store_listens_to_h": (
+        "the gates or the candidate listen to h_prev: this memory must not depend on it, so "
+        "the first column of every W (the one h_prev meets) stays 0"
+    ),
     # Exercise 11: temperature, sampling, the loss of a language model on a text.
     "temperature_ignored": (
         "the temperature is not used: divide the logits by it before the softmax, softmax(z / τ)"

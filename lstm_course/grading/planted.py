@@ -60,6 +60,7 @@ def gate_mistakes(h_prev, x_t, W, b, activation: str = "sigmoid") -> dict[str, n
         "no_activation": a,
         "no_bias": act(z @ W.T),
         "bias_twice": act(a + b),
+        "bias_outside_activation": act(z @ W.T) + b,
         "ignores_h": act(x_t @ W[:, H:].T + b),
         "ignores_x": act(h_prev @ W[:, :H].T + b),
     }
