@@ -14,7 +14,10 @@
 - ``planted_lm``: the same for exercises 11 and 12, with :func:`check_frequencies` (a sampler
   judged by its draws), :func:`char_lm` and :func:`torch_lstm` (torch imported only when called);
 - ``steps``: the ``*_steps`` functions, the steps of a sequence on the reference's states, for
-  :func:`wrong_step`.
+  :func:`wrong_step`;
+- ``planted_backward``: exercise 6's backward passes with their mistakes planted, stage by
+  stage, :func:`wrong_stage` (which of the student's stages a wrong step is built on) and
+  :func:`centred_gradients` (the staged tests' independent reference).
 
 Nothing here imports torch.
 """
@@ -38,8 +41,6 @@ from lstm_course.grading.mistakes import MISTAKES
 from lstm_course.grading.planted import (
     gate_mistakes,
     gru_cell_mistakes,
-    lstm_backward_mistakes,
-    lstm_cell_backward_mistakes,
     lstm_cell_mistakes,
     lstm_sequence_mistakes,
     peephole_cell_mistakes,
@@ -47,6 +48,17 @@ from lstm_course.grading.planted import (
     rnn_state_gradient_mistakes,
     stacked_gate_order_mistakes,
     torch_lstm_cell_mistakes,
+)
+from lstm_course.grading.planted_backward import (
+    centred_gradients,
+    lstm_backward_mistakes,
+    lstm_cell_backward_mistakes,
+    wrong_stage,
+)
+from lstm_course.grading.planted_gates import (
+    check_forget_on_cue,
+    check_store_on_cue,
+    half_life_mistakes,
 )
 from lstm_course.grading.planted_lm import (
     bidirectional_mistakes,
@@ -58,11 +70,6 @@ from lstm_course.grading.planted_lm import (
     stacked_mistakes,
     text_loss_mistakes,
     torch_lstm,
-)
-from lstm_course.grading.planted_gates import (
-    check_forget_on_cue,
-    check_store_on_cue,
-    half_life_mistakes,
 )
 from lstm_course.grading.steps import lstm_backward_steps, lstm_steps, rnn_steps
 
@@ -90,6 +97,8 @@ __all__ = [
     "rnn_steps",
     "lstm_steps",
     "lstm_backward_steps",
+    "wrong_stage",
+    "centred_gradients",
     "softmax_temperature_mistakes",
     "check_probabilities",
     "check_frequencies",

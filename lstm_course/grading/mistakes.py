@@ -103,6 +103,22 @@ MISTAKES: dict[str, str] = {
         "C_{t-1})"
     ),
     "peephole_missing": "a peephole term is missing: a gate's p * C is not added",
+    "peephole_on_h": (
+        "a peephole on h instead of C: f_t and i_t add p * C_{t-1}, o_t adds p_o * C_t, "
+        "never p * h_{t-1}"
+    ),
+    "gru_w_hn_untransposed": (
+        "W_hn used untransposed: it is square (H, H), so h_prev @ W_hn runs, but a weight "
+        "(out, in) acts on a row batch as h_prev @ W_hn.T"
+    ),
+    "gru_reset_uses_w_z": (
+        "the reset gate is computed with W_z: r_t = σ(W_r · [h_{t-1}, x_t] + b_r) has its own "
+        "weights"
+    ),
+    "gru_update_uses_w_r": (
+        "the update gate is computed with W_r: z_t = σ(W_z · [h_{t-1}, x_t] + b_z) has its own "
+        "weights"
+    ),
     "bptt_no_dh_into_dc": (
         "the path through h_t into C_t is missing: dC_t = dc_t + dh_t * o_t * (1 - tanh(C_t)²)"
     ),
@@ -119,6 +135,50 @@ MISTAKES: dict[str, str] = {
     "bptt_params_not_summed": (
         "the parameter gradients are overwritten: the same weights act at every step, so their "
         "gradients add up over the steps"
+    ),
+    # exercise 6, stage by stage (lstm_course.grading.planted_backward)
+    "do_with_c_t": "do_t from dh_t * C_t: h_t = o_t * tanh(C_t), so do_t = dh_t * tanh(C_t)",
+    "dc_without_o": (
+        "dC_t without o_t: the path through h_t = o_t * tanh(C_t) is dh_t * o_t * (1 - tanh²(C_t))"
+    ),
+    "bptt_dc_next_dropped": (
+        "the two paths into C_t are not summed (`=` where `+=` belongs): dC_t = dc_next "
+        "(from step t + 1, along the cell state) + dh_t * o_t * (1 - tanh(C_t)²)"
+    ),
+    "df_with_c_t": (
+        "df_t computed with C_t instead of C_{t-1}: C_t = f_t * C_{t-1} + i_t * C̃_t, "
+        "so df_t = dC_t * C_{t-1}"
+    ),
+    "product_rule_swapped": (
+        "the factors of i_t * C̃_t are swapped: each gets dC_t times the other one, "
+        "di_t = dC_t * C̃_t and dC̃_t = dC_t * i_t"
+    ),
+    "sigmoid_of_output": (
+        "σ′ applied to the gate's output: the cache holds f_t = σ(a_f) already, so the "
+        "derivative is f_t * (1 - f_t), not σ(f_t) * (1 - σ(f_t))"
+    ),
+    "candidate_derivative_tanh_c": (
+        "the candidate's derivative taken with tanh(C_t): C̃_t = tanh(a_c), so "
+        "da_c = dC̃_t * (1 - C̃_t²), not 1 - tanh(C_t)²"
+    ),
+    "tanh_of_output": (
+        "tanh′ applied to the candidate's output: C̃_t = tanh(a_c) already, so the derivative "
+        "is 1 - C̃_t², not 1 - tanh(C̃_t)²"
+    ),
+    "dz_overwritten": (
+        "`dz =` instead of `dz +=`: each of the four gates sends a part of the gradient back to "
+        "z = [h_{t-1}, x_t], and the parts add up"
+    ),
+    "db_mean": (
+        "db as a batch mean: the loss sums over the batch, so db = da.sum(axis=0), not the mean"
+    ),
+    "bptt_forward_in_time": (
+        "the loop runs forward in time: step t needs what step t + 1 sent back, so go from the "
+        "last step to the first, for t in reversed(range(T))"
+    ),
+    "bptt_last_step_only": (
+        "the loss is taken at the last step only: every step's dhs[:, t] is added to its upstream "
+        "gradient, not only dhs[:, -1]"
     ),
     "central_difference_halved": (
         "the centred difference divided by eps instead of 2 * eps (the result is twice too big)"

@@ -313,7 +313,7 @@ def stacked_gate_order_mistakes(stacked, H: int, gates: str = "ifgo") -> dict[st
 
 
 # ---------------------------------------------------------------------------------------------
-# Backward passes: one step, and the loop of backpropagation through time.
+# Backward passes: the RNN's state gradient (the LSTM's are in planted_backward).
 
 
 def rnn_state_gradient_mistakes(hs, h0, W_h, dh_T) -> dict[str, np.ndarray]:
@@ -342,93 +342,3 @@ def rnn_state_gradient_mistakes(hs, h0, W_h, dh_T) -> dict[str, np.ndarray]:
         "transposed_weight": back(0, W_hh.T),
         "order_xh": back(0, W_h[:, -H:]),  # the last H columns: W_h[:, D:], not W_h[:, :H]
     }
-
-
-def _lstm_cell_backward(dh_t, dc_t, x_t, h_prev, c_prev, p, mistake=""):
-    """The LSTM cell's backward pass with at most one mistake planted; returns a dict with dx_t,
-    dh_prev, dc_prev and dW_*, db_* for every gate. The forward pass is the reference's."""
-    H = h_prev.shape[1]
-    z = np.concatenate([h_prev, x_t], axis=1)
-    f_t = np_ref.forget_gate(h_prev, x_t, p["W_f"], p["b_f"])
-    i_t = np_ref.input_gate(h_prev, x_t, p["W_i"], p["b_i"])
-    c_tilde = np_ref.candidate(h_prev, x_t, p["W_c"], p["b_c"])
-    o_t = np_ref.output_gate(h_prev, x_t, p["W_o"], p["b_o"])
-    c_t = np_ref.cell_update(f_t, c_prev, i_t, c_tilde)
-    tanh_c = np.tanh(c_t)
-    do_t = dh_t * tanh_c
-    if mistake == "bptt_no_dh_into_dc":
-        dc = dc_t
-    elif mistake == "tanh_derivative_of_c":
-        dc = dc_t + dh_t * o_t * (1 - c_t**2)
-    else:
-        dc = dc_t + dh_t * o_t * (1 - tanh_c**2)
-    gates = {"f": (dc * c_prev, f_t), "i": (dc * c_tilde, i_t), "o": (do_t, o_t)}
-    da = {}
-    for gate, (d_out, s) in gates.items():
-        planted = mistake in (f"sigmoid_derivative:{gate}", "sigmoid_derivative:all")
-        da[gate] = d_out * s if planted else d_out * s * (1 - s)
-    da["c"] = dc * i_t * (1 - c_tilde**2)
-    out = {"dc_prev": dc if mistake == "dc_prev_missing_f" else dc * f_t}
-    dz = np.zeros_like(z)
-    for gate in "fico":
-        dW = z.T @ da[gate] if mistake == "transposed_weight" else da[gate].T @ z
-        out[f"dW_{gate}"], out[f"db_{gate}"] = dW, da[gate].sum(axis=0)
-        dz += da[gate] @ p[f"W_{gate}"]
-    if mistake == "order_xh":
-        D = x_t.shape[1]
-        out["dx_t"], out["dh_prev"] = dz[:, :D], dz[:, D:]
-    else:
-        out["dh_prev"], out["dx_t"] = dz[:, :H], dz[:, H:]
-    return out
-
-
-def lstm_cell_backward_mistakes(dh_t, dc_t, x_t, h_prev, c_prev, params) -> dict[str, dict]:
-    """The LSTM cell's gradients with each classic backward-pass mistake planted:
-    {key: {"dx_t": ..., "dh_prev": ..., "dc_prev": ..., "dW_f": ..., "db_f": ..., ...}}.
-    Use :func:`~lstm_course.grading.pick` with a quantity's name, e.g.
-    ``pick(variants, "dh_prev")``."""
-    args = _float64(dh_t, dc_t, x_t, h_prev, c_prev)
-    p = _params64(params)
-    keys = ["bptt_no_dh_into_dc", "tanh_derivative_of_c", "dc_prev_missing_f",
-            "transposed_weight", "order_xh"]  # fmt: skip
-    out = {key: _lstm_cell_backward(*args, p, key) for key in keys}
-    for gate in "fio":
-        out[f"sigmoid_derivative:in {_GATE_WORDS[gate]}"] = _lstm_cell_backward(
-            *args, p, f"sigmoid_derivative:{gate}"
-        )
-    out["sigmoid_derivative:in every gate"] = _lstm_cell_backward(
-        *args, p, "sigmoid_derivative:all"
-    )
-    return out
-
-
-def lstm_backward_mistakes(dhs, x, params, h0, c0) -> dict[str, dict]:
-    """Backpropagation through time with each loop mistake planted:
-    {key: {"dx": (N, T, D), "dh0": ..., "dc0": ..., "dW_f": ..., ...}}. The loss's gradient is
-    ``dhs`` (N, T, H) with respect to every hidden state and zero for the final cell state.
-    Each step's forward and backward pass is the reference's; the mistakes are in the loop."""
-    dhs, x, h0, c0 = _float64(dhs, x, h0, c0)
-    p = _params64(params)
-    T = x.shape[1]
-    caches, h, c = [], h0, c0
-    for t in range(T):
-        h, c, cache = np_ref.lstm_cell_forward(x[:, t], h, c, p)
-        caches.append(cache)
-
-    def back(mistake):
-        dh, dc = np.zeros_like(h0), np.zeros_like(c0)
-        total = {key: np.zeros_like(value) for key, value in p.items()}
-        dx = np.zeros_like(x)
-        for t in reversed(range(T)):
-            recurrent = mistake != "bptt_recurrent_grad_dropped"
-            upstream = dhs[:, t] + dh if recurrent else dhs[:, t]
-            dx[:, t], dh, dc, dparams = np_ref.lstm_cell_backward(upstream, dc, caches[t])
-            if mistake == "bptt_dc_not_carried":
-                dc = np.zeros_like(dc)
-            for key in total:
-                grad = dparams[key]
-                total[key] = grad if mistake == "bptt_params_not_summed" else total[key] + grad
-        return {"dx": dx, "dh0": dh, "dc0": dc, **{"d" + k: v for k, v in total.items()}}
-
-    keys = ("bptt_recurrent_grad_dropped", "bptt_dc_not_carried", "bptt_params_not_summed")
-    return {key: back(key) for key in keys}

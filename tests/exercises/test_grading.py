@@ -239,54 +239,6 @@ def test_grading_does_not_import_torch():
 # agrees with the reference, so a variant differs from the right answer only by its mistake.
 
 
-def test_lstm_cell_backward_baseline_matches_the_reference():
-    from lstm_course.grading.planted import _lstm_cell_backward
-
-    x, h, c = grading.random_arrays(11, (N, D), (N, H), (N, H))
-    dh, dc = grading.random_arrays(12, (N, H), (N, H))
-    p = grading.random_params("lstm", D, H, 11)
-    dx, dh_prev, dc_prev, dparams = np_ref.lstm_cell_backward(
-        dh, dc, np_ref.lstm_cell_forward(x, h, c, p)[2]
-    )
-    got = _lstm_cell_backward(dh, dc, x, h, c, p)
-    for name, expected in [("dx_t", dx), ("dh_prev", dh_prev), ("dc_prev", dc_prev)]:
-        grading.compare(name, got[name], expected)
-    for key, expected in dparams.items():
-        grading.compare("d" + key, got["d" + key], expected)
-    variants = grading.lstm_cell_backward_mistakes(dh, dc, x, h, c, p)
-    for key, planted in variants.items():  # every mistake shows in some quantity
-        assert any(
-            planted[name].shape != got[name].shape or not np.allclose(planted[name], got[name])
-            for name in got
-        ), key
-    # a backward pass that forgets the path through h_t into c_t is recognised
-    no_path = np_ref.lstm_cell_backward(
-        np.zeros_like(dh), dc, np_ref.lstm_cell_forward(x, h, c, p)[2]
-    )
-    message = failure(
-        "dc_prev", no_path[2] + 0 * dc, dc_prev, mistakes=grading.pick(variants, "dc_prev")
-    )
-    assert grading.MISTAKES["bptt_no_dh_into_dc"] in message
-
-
-def test_lstm_backward_mistakes_differ_from_the_reference_only_by_their_mistake():
-    T = 3
-    x, h0, c0, dhs = grading.random_arrays(13, (N, T, D), (N, H), (N, H), (N, T, H))
-    p = grading.random_params("lstm", D, H, 13)
-    dx, dh0, dc0, dparams = np_ref.lstm_backward(dhs, np_ref.lstm_forward(x, p, h0, c0)[2])
-    variants = grading.lstm_backward_mistakes(dhs, x, p, h0, c0)
-    assert set(variants) == {
-        "bptt_recurrent_grad_dropped",
-        "bptt_dc_not_carried",
-        "bptt_params_not_summed",
-    }
-    summed_once = variants["bptt_params_not_summed"]  # only the parameters are wrong
-    grading.compare("dx", summed_once["dx"], dx)
-    grading.compare("dh0", summed_once["dh0"], dh0)
-    assert not np.allclose(summed_once["dW_f"], dparams["W_f"])
-    assert grading.diagnose(dx, grading.pick(variants, "dx")) == ["bptt_params_not_summed"]
-
-
 def test_sequence_mistakes_are_recognised():
     T = 4
     x, h0, c0 = grading.random_arrays(14, (N, T, D), (N, H), (N, H))
