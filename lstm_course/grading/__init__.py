@@ -13,6 +13,7 @@
   so that :func:`compare` can name the one a student made;
 - ``planted_lm``: the same for exercises 11 and 12, with :func:`check_frequencies` (a sampler
   judged by its draws), :func:`char_lm` and :func:`torch_lstm` (torch imported only when called);
+- ``planted_variants``: the same for exercise 8's GRU and peephole cell;
 - ``steps``: the ``*_steps`` functions, the steps of a sequence on the reference's states, for
   :func:`wrong_step`;
 - ``planted_backward``: exercise 6's backward passes with their mistakes planted, stage by
@@ -40,10 +41,8 @@ from lstm_course.grading.checks import (
 from lstm_course.grading.mistakes import MISTAKES
 from lstm_course.grading.planted import (
     gate_mistakes,
-    gru_cell_mistakes,
     lstm_cell_mistakes,
     lstm_sequence_mistakes,
-    peephole_cell_mistakes,
     rnn_sequence_mistakes,
     rnn_state_gradient_mistakes,
     stacked_gate_order_mistakes,
@@ -71,6 +70,7 @@ from lstm_course.grading.planted_lm import (
     text_loss_mistakes,
     torch_lstm,
 )
+from lstm_course.grading.planted_variants import gru_cell_mistakes, peephole_cell_mistakes
 from lstm_course.grading.steps import lstm_backward_steps, lstm_steps, rnn_steps
 
 __all__ = [

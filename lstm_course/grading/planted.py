@@ -205,61 +205,7 @@ def rnn_sequence_mistakes(x, W_h, b_h, h0) -> dict[str, np.ndarray]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The other cells: GRU, peephole, PyTorch's stacked layout.
-
-
-def gru_cell_mistakes(x_t, h_prev, params) -> dict[str, np.ndarray]:
-    """One GRU step (PyTorch's equations) with each classic mistake planted: {key: h_t}."""
-    x_t, h_prev = _float64(x_t, h_prev)
-    p = _params64(params)
-    sigmoid = np_ref.sigmoid
-
-    def cell(mistake):
-        first, second = (x_t, h_prev) if mistake == "order_xh" else (h_prev, x_t)
-        hx = np.concatenate([first, second], axis=1)
-        gate = np.tanh if mistake == "tanh_for_sigmoid" else sigmoid
-        r_t = gate(hx @ p["W_r"].T + p["b_r"])
-        z_t = gate(hx @ p["W_z"].T + p["b_z"])
-        if mistake == "gru_reset_inside":
-            r_part = (r_t * h_prev) @ p["W_hn"].T + p["b_hn"]
-        elif mistake == "gru_bias_outside_reset":
-            r_part = r_t * (h_prev @ p["W_hn"].T) + p["b_hn"]
-        else:
-            r_part = r_t * (h_prev @ p["W_hn"].T + p["b_hn"])
-        act = sigmoid if mistake == "sigmoid_for_tanh" else np.tanh
-        n_t = act(x_t @ p["W_xn"].T + p["b_xn"] + r_part)
-        if mistake == "gru_update_swapped":
-            return z_t * n_t + (1 - z_t) * h_prev
-        return (1 - z_t) * n_t + z_t * h_prev
-
-    keys = ("order_xh", "tanh_for_sigmoid", "sigmoid_for_tanh", "gru_reset_inside",
-            "gru_bias_outside_reset", "gru_update_swapped")  # fmt: skip
-    return {key: cell(key) for key in keys}
-
-
-def peephole_cell_mistakes(x_t, h_prev, c_prev, params) -> dict[str, tuple[np.ndarray, ...]]:
-    """One peephole LSTM step with each classic mistake planted: {key: (h_t, c_t)}."""
-    x_t, h_prev, c_prev = _float64(x_t, h_prev, c_prev)
-    p = _params64(params)
-    sigmoid = np_ref.sigmoid
-
-    def cell(mistake, missing=""):
-        first, second = (x_t, h_prev) if mistake == "order_xh" else (h_prev, x_t)
-        hx = np.concatenate([first, second], axis=1)
-        peep = {g: (0.0 if g == missing else p[f"p_{g}"]) for g in "fio"}
-        f_t = sigmoid(hx @ p["W_f"].T + peep["f"] * c_prev + p["b_f"])
-        i_t = sigmoid(hx @ p["W_i"].T + peep["i"] * c_prev + p["b_i"])
-        c_tilde = np.tanh(hx @ p["W_c"].T + p["b_c"])
-        c_t = f_t * c_prev + i_t * c_tilde
-        seen = c_prev if mistake == "peephole_o_uses_c_prev" else c_t
-        o_t = sigmoid(hx @ p["W_o"].T + peep["o"] * seen + p["b_o"])
-        h_t = o_t * c_t if mistake == "c_for_tanh_c" else o_t * np.tanh(c_t)
-        return h_t, c_t
-
-    out = {key: cell(key) for key in ("order_xh", "peephole_o_uses_c_prev", "c_for_tanh_c")}
-    for gate in "fio":
-        out[f"peephole_missing:{_GATE_WORDS[gate]}'s p_{gate}"] = cell("", missing=gate)
-    return out
+# PyTorch's stacked layout (the GRU and the peephole cell: planted_variants).
 
 
 def _from_torch(W_ih, W_hh, b_ih, b_hh, order: str = "ifgo") -> dict[str, np.ndarray]:

@@ -293,6 +293,47 @@ def test_gru_and_peephole_mistakes_are_built_on_the_reference():
     assert found == ["peephole_missing:the forget gate's p_f"]
 
 
+def test_variant_mistakes_of_issue_12_are_named_from_code_written_out():
+    """Each of ex08's new mistakes, written out independently of planted_variants, is diagnosed
+    as itself and as nothing else; the right answers match no mistake."""
+    x, h, c = grading.random_arrays(18, (N, D), (N, H), (N, H))
+    p = grading.random_params("gru", D, H, 18, scale=1.0)
+    sig, hx = np_ref.sigmoid, np.hstack([h, x])
+
+    def gru(W_r, b_r, W_z, b_z, hn):  # the GRU written out, with what each gate reads
+        r, z = sig(hx @ W_r.T + b_r), sig(hx @ W_z.T + b_z)
+        return (1 - z) * np.tanh(x @ p["W_xn"].T + p["b_xn"] + r * (hn + p["b_hn"])) + z * h
+
+    gv = grading.gru_cell_mistakes(x, h, p)
+    Wr, br, Wz, bz, Whn = p["W_r"], p["b_r"], p["W_z"], p["b_z"], p["W_hn"]
+    assert grading.diagnose(gru(Wr, br, Wz, bz, h @ Whn.T), gv) == []
+    assert grading.diagnose(gru(Wr, br, Wz, bz, h @ Whn), gv) == ["gru_w_hn_untransposed"]
+    assert grading.diagnose(gru(Wz, br, Wz, bz, h @ Whn.T), gv) == ["gru_reset_uses_w_z"]
+    assert grading.diagnose(gru(Wz, bz, Wz, bz, h @ Whn.T), gv) == [
+        "gru_reset_uses_w_z:and b_z, so r_t = z_t"
+    ]
+    assert grading.diagnose(gru(Wr, br, Wr, bz, h @ Whn.T), gv) == ["gru_update_uses_w_r"]
+
+    q = grading.random_params("peephole", D, H, 19, scale=1.0)
+    pv = grading.pick(grading.peephole_cell_mistakes(x, h, c, q), 0)
+
+    def peephole(seen_f, seen_i, seen_o):  # the peephole cell, with what each gate peeks at
+        f = sig(hx @ q["W_f"].T + q["p_f"] * seen_f + q["b_f"])
+        i = sig(hx @ q["W_i"].T + q["p_i"] * seen_i + q["b_i"])
+        c_t = f * c + i * np.tanh(hx @ q["W_c"].T + q["b_c"])
+        o = sig(hx @ q["W_o"].T + q["p_o"] * (c_t if seen_o is None else seen_o) + q["b_o"])
+        return o * np.tanh(c_t)
+
+    right = np_ref.peephole_cell_forward(x, h, c, q)[0]
+    grading.compare("peephole h_t written out", peephole(c, c, None), right)
+    assert grading.diagnose(peephole(c, c, None), pv) == []
+    assert grading.diagnose(peephole(h, h, h), pv) == ["peephole_on_h"]
+    assert grading.diagnose(peephole(h, h, None), pv) == ["peephole_on_h:in f_t and i_t"]
+    assert grading.diagnose(peephole(c, c, h), pv) == ["peephole_on_h:in o_t"]
+    for key in ("peephole_on_h", "gru_w_hn_untransposed", "gru_reset_uses_w_z"):
+        assert key in grading.MISTAKES
+
+
 def test_torch_cell_mistakes_match_nn_lstmcell_and_name_the_order():
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
