@@ -70,6 +70,15 @@ from lstm_course.grading.planted_lm import (
     text_loss_mistakes,
     torch_lstm,
 )
+from lstm_course.grading.planted_training import (
+    CLIP_MISTAKES,
+    LOOP_MISTAKES,
+    clip_norm_mistakes,
+    detach_mistake,
+    run_training,
+    tbptt_mistakes,
+    tbptt_reference,
+)
 from lstm_course.grading.planted_variants import gru_cell_mistakes, peephole_cell_mistakes
 from lstm_course.grading.steps import lstm_backward_steps, lstm_steps, rnn_steps
 
@@ -111,6 +120,13 @@ __all__ = [
     "half_life_mistakes",
     "check_forget_on_cue",
     "check_store_on_cue",
+    "clip_norm_mistakes",
+    "tbptt_reference",
+    "tbptt_mistakes",
+    "LOOP_MISTAKES",
+    "CLIP_MISTAKES",
+    "detach_mistake",
+    "run_training",
     "pick",
     "random_arrays",
     "random_params",

@@ -359,6 +359,51 @@ MISTAKES: dict[str, str] = {
         "the backward direction's final state is taken after its first step: it ends after "
         "reading x_1, so its final (h, c) is its last state, the one at position 0"
     ),
+    # exercise 9: clipping and truncated BPTT (lstm_course.grading.planted_training)
+    "clip_norm_after": (
+        "the norm after clipping is returned: return the norm measured before clipping "
+        "(what clip_grad_norm_ returns, and what you log to choose the threshold)"
+    ),
+    "grad_norm_sum": (
+        "the norms of the gradients are added up: the total norm is the L2 norm of all of them "
+        "as one vector, sqrt(sum of their squared norms)"
+    ),
+    "grad_norm_squared": "the square root is missing: the total norm is sqrt(sum of squares)",
+    "grad_norm_largest": (
+        "only the largest gradient's norm is taken: the total norm covers all the gradients "
+        "together, sqrt(sum of their squared norms)"
+    ),
+    "clip_per_parameter": (
+        "each gradient is clipped on its own: measure one norm over all the gradients together "
+        "and scale them all by the same factor max_norm / norm (clipping each tensor apart "
+        "changes the direction of the update)"
+    ),
+    "clip_when_below": (
+        "the comparison is inverted: scale the gradients only when their norm is above max_norm"
+    ),
+    "clip_not_applied": (
+        "the update is not clipped: clip after loss.backward() and before optimizer.step(), "
+        "in place (p.grad.mul_), so the step uses the clipped gradients"
+    ),
+    "state_not_detached": (
+        "the state is not detached at the chunk boundary: the next chunk's backward pass runs "
+        "into the previous chunk's graph (.clone() or a new tuple keeps the graph; .detach() "
+        "cuts it)"
+    ),
+    "detach_only_h": "only h is detached: C still carries the graph, detach both h and C",
+    "detach_only_c": "only C is detached: h still carries the graph, detach both h and C",
+    "output_detached": (
+        "the wrong thing is detached: the loss must keep its graph to the weights; detach only "
+        "the state carried into the next chunk"
+    ),
+    "state_not_carried": (
+        "the state is not carried: each chunk starts from zeros instead of the (detached) state "
+        "the previous chunk ended with"
+    ),
+    "no_zero_grad_chunks": (
+        "the gradients accumulate across chunks: call optimizer.zero_grad() before each "
+        "chunk's loss.backward()"
+    ),
 }
 
 
