@@ -213,6 +213,32 @@ MISTAKES: dict[str, str] = {
     ),
     "loss_sum": "the loss is summed, not averaged: the MSE is the mean of the squared errors",
     "rmse_without_sqrt": "the square root is missing: RMSE = sqrt(mean((y_hat - y)²))",
+    # exercise 10, the project: level-free windows, the baseline, a free-running forecast
+    "level_whole_window": (
+        "the level is the mean of the whole window; it is the mean of the window's last season, "
+        "X[:, -season:]"
+    ),
+    "target_keeps_level": "the target keeps its level: subtract the window's level from y too",
+    "naive_last_value": (
+        "the baseline repeats the last value; seasonal naive repeats the last season, "
+        "history[-season:]"
+    ),
+    "naive_first_season": (
+        "the baseline repeats the first season; seasonal naive repeats the last one, "
+        "history[-season:]"
+    ),
+    "naive_shifted": (
+        "the season is shifted by one: the last season is history[-season:], not "
+        "history[-season - 1 : -1]"
+    ),
+    "forecast_not_free": (
+        "the forecast does not run free: feed each prediction back as the next input, and read "
+        "nothing after the history (no true future values, no separate guess of later steps)"
+    ),
+    "forecast_is_naive": (
+        "the forecast is the seasonal-naive baseline itself: the project asks for a model that "
+        "beats it"
+    ),
     "unstable_sigmoid": (
         "an unstable sigmoid: np.exp overflowed. Compute exp only of -|z| (never of a large "
         "positive number) and pick the formula by the sign of z"
