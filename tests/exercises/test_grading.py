@@ -317,19 +317,22 @@ def test_variant_mistakes_of_issue_12_are_named_from_code_written_out():
     q = grading.random_params("peephole", D, H, 19, scale=1.0)
     pv = grading.pick(grading.peephole_cell_mistakes(x, h, c, q), 0)
 
+    pc = grading.pick(grading.peephole_cell_mistakes(x, h, c, q), 1)
+
     def peephole(seen_f, seen_i, seen_o):  # the peephole cell, with what each gate peeks at
         f = sig(hx @ q["W_f"].T + q["p_f"] * seen_f + q["b_f"])
         i = sig(hx @ q["W_i"].T + q["p_i"] * seen_i + q["b_i"])
         c_t = f * c + i * np.tanh(hx @ q["W_c"].T + q["b_c"])
         o = sig(hx @ q["W_o"].T + q["p_o"] * (c_t if seen_o is None else seen_o) + q["b_o"])
-        return o * np.tanh(c_t)
+        return o * np.tanh(c_t), c_t
 
     right = np_ref.peephole_cell_forward(x, h, c, q)[0]
-    grading.compare("peephole h_t written out", peephole(c, c, None), right)
-    assert grading.diagnose(peephole(c, c, None), pv) == []
-    assert grading.diagnose(peephole(h, h, h), pv) == ["peephole_on_h"]
-    assert grading.diagnose(peephole(h, h, None), pv) == ["peephole_on_h:in f_t and i_t"]
-    assert grading.diagnose(peephole(c, c, h), pv) == ["peephole_on_h:in o_t"]
+    grading.compare("peephole h_t written out", peephole(c, c, None)[0], right)
+    assert grading.diagnose(peephole(c, c, None)[0], pv) == []
+    assert grading.diagnose(peephole(h, h, h)[0], pv) == ["peephole_on_h"]
+    assert grading.diagnose(peephole(c, c, h)[0], pv) == ["peephole_on_h:in o_t"]
+    # on h in f_t and i_t only: its C_t, checked first, is named as on h everywhere
+    assert grading.diagnose(peephole(h, h, None)[1], pc) == ["peephole_on_h"]
     for key in ("peephole_on_h", "gru_w_hn_untransposed", "gru_reset_uses_w_z"):
         assert key in grading.MISTAKES
 
