@@ -422,9 +422,13 @@ MISTAKES: dict[str, str] = {
         "the wrong thing is detached: the loss must keep its graph to the weights; detach only "
         "the state carried into the next chunk"
     ),
-    "state_not_carried": (
+    "tbptt_state_not_carried": (
         "the state is not carried: each chunk starts from zeros instead of the (detached) state "
         "the previous chunk ended with"
+    ),
+    "clip_before_backward": (
+        "clip_grad_norm is called before loss.backward(): there are no gradients to measure or "
+        "clip yet; call it after backward and before optimizer.step()"
     ),
     "no_zero_grad_chunks": (
         "the gradients accumulate across chunks: call optimizer.zero_grad() before each "

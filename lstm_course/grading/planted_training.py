@@ -63,8 +63,9 @@ def tbptt_reference(lstm, head, x, y, k: int, lr: float, max_norm=None, mistake=
     x (N, T, D) and y (N, T, 1) tensors; chunks of k steps (the last one may be shorter). Returns
     (losses, norms), one of each per chunk, as arrays: the MSE of ``head`` on the chunk's outputs
     and the gradient norm before clipping. ``mistake``: a key of the loop's mistakes
-    (``no_zero_grad_chunks``, ``state_not_carried``, ``clip_per_parameter``, ``clip_when_below``,
-    ``clip_not_applied``) or None.
+    (``no_zero_grad_chunks``, ``tbptt_state_not_carried``, ``output_detached``,
+    ``clip_before_backward``, ``clip_per_parameter``, ``clip_when_below``, ``clip_not_applied``)
+    or None.
     """
     import torch
 
@@ -73,23 +74,39 @@ def tbptt_reference(lstm, head, x, y, k: int, lr: float, max_norm=None, mistake=
     optimizer = torch.optim.SGD(params, lr=lr)
     state, losses, norms = None, [], []
     for start in range(0, x.shape[1], k):
-        if mistake == "state_not_carried":
+        if mistake == "tbptt_state_not_carried":
             state = None
         elif state is not None:
             state = tuple(s.detach() for s in state)  # cut the graph, keep the values
         if mistake != "no_zero_grad_chunks":
             optimizer.zero_grad()
         out, state = lstm(x[:, start : start + k], state)
+        if mistake == "output_detached":
+            out = out.detach()  # only the head learns
         loss = torch.nn.functional.mse_loss(head(out), y[:, start : start + k])
-        loss.backward()
-        norms.append(_clip(params, max_norm, mistake))
+        if mistake == "clip_before_backward":  # no gradients yet: clipping does nothing
+            norms.append(0.0)
+            loss.backward()
+        else:
+            loss.backward()
+            norms.append(_clip(params, max_norm, mistake))
         optimizer.step()
         losses.append(loss.item())
     return np.array(losses), np.array(norms)
 
 
-LOOP_MISTAKES = ("no_zero_grad_chunks", "state_not_carried")
-CLIP_MISTAKES = ("clip_per_parameter", "clip_when_below", "clip_not_applied")
+LOOP_MISTAKES = (
+    "no_zero_grad_chunks",
+    "tbptt_state_not_carried",
+    "output_detached",
+    "clip_before_backward",
+)
+CLIP_MISTAKES = (
+    "clip_per_parameter",
+    "clip_when_below",
+    "clip_not_applied",
+    "clip_before_backward",
+)
 
 
 def tbptt_mistakes(lstm, head, x, y, k, lr, max_norm=None, keys=LOOP_MISTAKES):
