@@ -23,7 +23,7 @@ import linecache
 import re
 import textwrap
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 WIDTH = 79  # columns: fits the notebook, the Validate dialog, a terminal and the feedback page
 PASSED = "✓ passed: "
@@ -60,7 +60,10 @@ def wrap(text: str, width: int = WIDTH, indent: str = "  ") -> list[str]:
 
 
 def failure_lines(
-    error: BaseException, cell_label: Callable[[str], str | None], title: str | None = None
+    error: BaseException,
+    cell_label: Callable[[str], str | None],
+    title: str | None = None,
+    elsewhere: Sequence[tuple[str, traceback.FrameSummary]] = (),
 ) -> list[str]:
     """What a failing cell shows: the test's name, the message, the student's lines.
 
@@ -68,6 +71,8 @@ def failure_lines(
     frame (the grading helpers, NumPy, the standard library): only the notebook's frames are
     shown, never a path. An AssertionError is a test's verdict: its message is the whole story,
     unless it wraps an error the student's code raised (``grading.run``), whose lines follow it.
+    ``elsewhere``: labelled frames of the student's code that ran in another process (the
+    grader's answer process), shown after the traceback's own.
     """
     lines = wrap(FAILED + title) if title else []
     origin = error
@@ -80,7 +85,8 @@ def failure_lines(
         (label, frame)
         for frame in traceback.extract_tb(origin.__traceback__)
         if (label := cell_label(frame.filename))
-    ][-3:]
+    ]
+    frames = (frames + list(elsewhere))[-3:]
     if frames and origin is not error:
         lines.append("Where it happened in your code:")
     for label, frame in frames:

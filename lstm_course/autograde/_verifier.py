@@ -17,6 +17,12 @@ cells with their kind, the names the student writes, the run's secret salt. Then
 Each cell's result goes to the grader on the result descriptor, which only V holds: one JSON line
 per event (``ready``, ``start``, ``cell`` with ``passed`` for a test, ``done`` with the breaches
 of the exercise's rules that A reported).
+
+A failing test's error output keeps the error's type and message (``ename``, ``evalue``) and, as
+its traceback, the lines the student's notebook shows (:func:`lstm_course.display.failure_lines`:
+the test's name, the message and the likely mistake, wrapped; the student's own lines when their
+code raised, as A reported them): never a frame of the grader or a path of the grading machine,
+which the autograded notebook would otherwise put in the formgrader and the feedback.
 """
 
 from __future__ import annotations
@@ -40,9 +46,14 @@ from lstm_course.autograde._kernel import CellTimeout, drop_root, set_limits
 from lstm_course.autograde._proxy import AnswerProcessGone, Client
 from lstm_course.autograde._rpc import Endpoint, PeerGone
 from lstm_course.autograde._seccomp import forbid_user_namespaces
+from lstm_course.display import FAILED, failure_lines, test_title, wrap
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SEEDED = re.compile(r"\b(random_arrays|random_params|manual_seed)\(")
+# A frame of the student's code in A's traceback (A runs the cells in an IPython shell).
+_CELL_FRAME = re.compile(
+    r'File "<ipython-input-(\d+)-[0-9a-f]+>", line (\d+), in ([^\n]+)\n(?: {4}([^\n]*)\n)?'
+)
 
 
 def _alarm(signum, frame):
@@ -242,7 +253,7 @@ class Verifier:
             code = compile(source, filename, "exec")
             exec(code, self.ns)  # noqa: S102
         except BaseException as exc:  # noqa: BLE001 (every failure of a test is a result)
-            self._failed(exc)
+            self._failed(exc, filename, test_title(cell["source"]))
             return False
         finally:
             self._stop()
@@ -256,12 +267,13 @@ class Verifier:
             return True
         except BaseException as exc:  # noqa: BLE001
             self.sink.outputs = shown
-            self.sink.error(
-                "AssertionError",
+            message = (
                 "this test passed on the inputs it shows, but not when the grader ran it again "
-                f"on new inputs of the same shapes: {exc}",
-                [f"AssertionError: the same test on new inputs failed: {exc}"],
+                f"on new inputs of the same shapes: {exc}"
             )
+            title = test_title(cell["source"])
+            shown_lines = (wrap(FAILED + title) if title else []) + wrap(message)
+            self.sink.error("AssertionError", message, shown_lines)
             return False
         finally:
             self._stop()
@@ -278,12 +290,26 @@ class Verifier:
         self._hidden(False)
         sys.stdout, sys.stderr = self.streams
 
-    def _failed(self, exc: BaseException) -> None:
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
-            tb = tb.tb_next
-        text = traceback.format_exception(type(exc), exc, tb)
-        self.sink.error(type(exc).__name__, str(exc), [line.rstrip("\n") for line in text])
+    def _failed(self, exc: BaseException, filename: str, title: str | None) -> None:
+        """The error output of a failing test: its type and message as raised, and the lines
+        the notebook shows as its traceback (only the test's frame is named, "the test")."""
+        origin = exc
+        if isinstance(exc, AssertionError) and exc.__cause__ is not None:
+            origin = exc.__cause__  # grading.run: the student's code raised it
+        label = lambda name: "the test" if name == filename else None  # noqa: E731
+        lines = failure_lines(exc, label, title, student_frames(origin))
+        self.sink.error(type(exc).__name__, str(exc), lines)
+
+
+def student_frames(error: BaseException) -> list[tuple[str, traceback.FrameSummary]]:
+    """The frames of the student's cells in the traceback A sent with an error (``_proxy``
+    adds it as a note), labelled as the notebook labels them ("In[6]"); A's own frames and
+    paths are left out. Empty in a hidden test (A's traceback is not passed on there)."""
+    text = "\n".join(str(n) for n in getattr(error, "__notes__", None) or [])
+    return [
+        (f"In[{cell}]", traceback.FrameSummary(f"<cell {cell}>", int(line), name, line=code or ""))
+        for cell, line, name, code in _CELL_FRAME.findall(text + "\n")
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

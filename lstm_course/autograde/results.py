@@ -78,6 +78,17 @@ def unrecorded(course: Course, sub: Submission, reason: str) -> dict:
     return summary
 
 
+def name_student(gb, student_id: str) -> None:
+    """Add the student to the gradebook if new. One without names (created here, not from a
+    class list) is named by their id, as ``last_name`` with an empty ``first_name``: the
+    formgrader writes ``last_name, first_name`` and showed "None, None" for everyone. Names an
+    instructor gave (``nbgrader db student import``/``add``) are never changed; a class list
+    imported later replaces these."""
+    student = gb.update_or_create_student(student_id)
+    if not student.last_name and not student.first_name:
+        gb.update_or_create_student(student_id, last_name=student_id, first_name="")
+
+
 def _record(course: Course, result: SubmissionResult) -> dict:
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
@@ -92,7 +103,7 @@ def _record(course: Course, result: SubmissionResult) -> dict:
     dest = course.path("autograded", sub.student, sub.assignment)
     stamp, stamp_problem = read_timestamp(sub.path)
     with course.gradebook() as gb:
-        gb.update_or_create_student(sub.student)
+        name_student(gb, sub.student)
         if stamp is not None or stamp_problem:  # an unreadable time replaces an earlier one
             gb.update_or_create_submission(sub.assignment, sub.student, timestamp=stamp)
         else:
