@@ -7,7 +7,7 @@ MUTATIONS = [
 """, """    for g in grads:
         g.mul_(min(1.0, max_norm / float(g.norm())))
 """, 'each gradient is clipped on its own'),
-    ('norm-after-clipping', 'clip_grad_norm', '    return norm\n', '    return min(norm, max_norm)\n', 'the norm after clipping is returned'),
+    ('norm-after-clipping', 'clip_grad_norm', '    return norm', '    return min(norm, max_norm)', 'the norm after clipping is returned'),
     ('clip-when-below', 'clip_grad_norm', 'if norm > max_norm:', 'if norm < max_norm:', 'the comparison is inverted'),
     ('detach-only-h', 'detach_state', 'return tuple(s.detach() for s in state)', 'return state[0].detach(), state[1]', 'only h is detached'),
     ('not-detached', 'train_tbptt', """        state = detach_state(state)  # carried forward, cut from the previous chunk's graph
