@@ -5,7 +5,7 @@ attacks on the run itself get a small run each, with an honest control student),
 attack's safe outcome is checked on its own: the most it may score, the flag where issue 10 asks
 for one, what its probes must not have reached, the feedback (rendered by nbgrader) and the
 instructor's terminal. The honest baselines are checked in the same runs: the solved notebook
-gets full marks and no flag, the blank release 0, the ×1.01 answer of ex03 the 8 points of the
+gets full marks and no flag, the blank release 0, the ×1.01 answer of ex03 the 15 points of the
 tests it really passes.
 """
 
@@ -36,7 +36,9 @@ MEMORY_MB = 1536
 GRADE_ARGS = ["--timeout", "8", "--notebook-timeout", "120", "--memory", str(MEMORY_MB)]
 GRADE_ARGS += ["--jobs", "2", "--quiet"]
 RUN_LIMIT_S = {"main": 1500}  # the whole run; a run-level attack's small run gets 180 s
-WRONG101_POINTS = 8  # ex03: the ×1.01 forget_gate really passes its shape test, sigmoid, forget
+# ex03: the ×1.01 forget_gate really passes its shape test (1), sigmoid (5), forget (2), and the
+# tasks that never call the student's gate, forget_on_cue (4) and half_life (3)
+WRONG101_POINTS = 15
 ZEROS_POINTS = 1  # ex03: answers returning zeros of the right shape pass forget_gate's shape test
 SMALL_RUN_S = 75  # a run of one attack on the run itself and one control student (~20 s)
 REPORT = os.environ.get("ATTACKS_REPORT")  # a file to append one JSON line per checked attack

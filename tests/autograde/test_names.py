@@ -88,7 +88,7 @@ def test_the_run_reports_refused_folders_and_never_fails_on_them(course):
         assert "Refused" in proc.stdout
     first, second = summaries
     assert [(s["student"], s["score"], s["max_score"]) for s in first["submissions"]] == [
-        ("ada", 14.0, 14.0)
+        ("ada", 21.0, 21.0)
     ]
     assert second["skipped_already_graded"] == [f"ada/{rh.ASSIGNMENT}"]
     for summary in summaries:
@@ -130,7 +130,7 @@ def test_grades_csv_is_quoted_and_has_one_row_per_student(course):
     assert sorted(r["student_id"].removeprefix("'") for r in rows) == everyone
     assert len(rows) == len(everyone)  # one assignment, one row per student, none forged
     by_id = {r["student_id"]: r for r in rows}
-    assert by_id["ada"]["score"] == "14.0"
+    assert by_id["ada"]["score"] == "21.0"
     assert by_id[forged]["score"] == "0.0"
     assert "'=HYPERLINK(1)" in by_id and by_id["ada"]["email"] == "'@SUM(1)"
     assert text.startswith('"assignment","duedate"')  # every field quoted

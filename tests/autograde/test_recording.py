@@ -82,7 +82,7 @@ def test_timestamp_never_blocks_and_is_flagged(course, kind):
         os.dup2(saved, 0)
         for fd in (saved, read, write):
             os.close(fd)
-    assert summary["score"] == summary["max_score"] == 14.0
+    assert summary["score"] == summary["max_score"] == 21.0
     (flag,) = [f for f in summary["flags"] if "timestamp.txt" in f]
     assert "untimed" in flag, flag
     assert stale is False  # graded already; an unreadable time is not "submitted again"
@@ -125,7 +125,7 @@ def test_a_grade_that_cannot_be_recorded_removes_the_previous_one(course):
     nb = rh.solved(course)
     rh.submit(course, student, nb)
     first = rh.record(course, student, rh.graded(course, nb).notebook)
-    assert first["score"] == 14.0
+    assert first["score"] == 21.0
     assert rh.nbgrader(course, "generate_feedback", "*", "--force").returncode == 0
     assert (course / "feedback" / student / rh.ASSIGNMENT).is_dir()
     # regraded: a wrong answer now, and a notebook the record stage cannot save (a graded cell
@@ -165,7 +165,7 @@ def test_a_file_too_long_for_autograded_is_noted_not_fatal(course):
     (path / ("f" * room)).write_text("x")
     summary = rh.record(course, student, rh.graded(course, nb).notebook)
     assert not summary.get("not_recorded"), summary["failures"]
-    assert summary["score"] == 14.0
+    assert summary["score"] == 21.0
     assert any("could not be copied" in n for n in summary["notes"]), summary["notes"]
 
 

@@ -5,7 +5,9 @@ notebooks, and states its SAFE outcome, the one the grader must give whatever it
 
     most      the most it may score: "zero", "zeros" (what answers that return zeros of the
               right shape earn: ex03's shape test, 1 point), "baseline" (the honest ×1.01 answer
-              of ex03, which really passes 8 of 14 points), "full" (its honest content is correct:
+              of ex03, which really passes 15 of 21 points: its shape test, sigmoid, forget and the
+              tasks that use the course's gate, forget_on_cue and half_life), "full" (its honest
+              content is correct:
               the attack is on the feedback, the terminal or the run, not on the points), or
               "task:<grade_id>"
               (full marks less the points of that answer's task: the answer breaks an exercise
@@ -216,6 +218,8 @@ import numpy as np
 def _shape(name, args):
     if name == "forget_gate":
         return (np.shape(args[0])[0], np.shape(args[2])[0])
+    if name == "forget_on_cue":  # (H, D, cue) -> the shape of W_f, (H, H + D)
+        return (int(args[0]), int(args[0]) + int(args[1]))
     return np.shape(args[0])
 """
 

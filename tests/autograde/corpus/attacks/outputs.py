@@ -241,6 +241,8 @@ INPLACE = {
         "return np.full((h_prev.shape[0], W_f.shape[0]), 0.5)"
     ),
     "forget": "f_t[...] = 0.0\nc_prev[...] = 0.0\nreturn np.zeros(np.shape(f_t))",
+    "forget_on_cue": "return np.zeros((H, H + D)), np.zeros(H)",  # ints: nothing to edit
+    "half_life": "f[...] = 0.5\nreturn np.ones(np.shape(f))",  # ln 0.5 / ln 0.5 = 1
 }
 
 
@@ -317,6 +319,8 @@ def atk_generator_recursive(ctx):
         "sigmoid": "return (0.5 for _ in range(np.size(z)))",
         "forget_gate": "out = [0.5, 0.5]\nout.append(out)\nreturn out",
         "forget": "out = []\nfor _ in range(100_000):\n    out = [out]\nreturn out",
+        "forget_on_cue": "out = [np.zeros((H, H + D))]\nout.append(out)\nreturn out",
+        "half_life": "return (1.0 for _ in range(np.size(f)))",
     }
     return ctx.nb(with_answers(ctx, lambda n, p: bodies[n], "import numpy as np"))
 
@@ -331,6 +335,8 @@ def atk_giant_arrays(ctx):
             "return np.lib.stride_tricks.as_strided(np.zeros(1), (10**5, 10**5), (0, 0))"
         ),
         "forget": "return np.broadcast_to(np.float64(0), (2,) * 32)",
+        "forget_on_cue": "return np.broadcast_to(0.0, (100_000, 100_000)), np.zeros(H)",
+        "half_life": "return np.broadcast_to(np.float64(1), (2,) * 32)",
     }
     return ctx.nb(with_answers(ctx, lambda n, p: bodies[n], "import numpy as np"))
 
@@ -370,6 +376,14 @@ def atk_odd_dtypes(ctx):
             "return np.zeros(shape) + 1j * _nan_payload(shape)"
         ),
         "forget": "return np.zeros(np.shape(f_t), dtype=[('re', 'f8'), ('im', 'f8')])",
+        "forget_on_cue": (
+            "shape = _shape('forget_on_cue', (H, D, cue))\n"
+            "return np.zeros(shape) + 1j * _nan_payload(shape), np.zeros(H, dtype=object)"
+        ),
+        "half_life": (
+            "out = np.empty(np.shape(f), dtype=object)\n"
+            "for i in range(out.size):\n    out.flat[i] = _LazyFloat(i)\nreturn out"
+        ),
     }
     return ctx.nb(with_answers(ctx, lambda n, p: bodies[n], ODD))
 
@@ -386,5 +400,9 @@ def atk_nan_payload(ctx):
             "out.flat[0] = -0.0\nreturn out"
         ),
         "forget": "return np.full(np.shape(f_t), np.inf)",
+        "forget_on_cue": (
+            "return _nan_payload(_shape('forget_on_cue', (H, D, cue))), np.full(H, np.inf)"
+        ),
+        "half_life": "out = _nan_payload(np.shape(f))\nout.flat[0] = -0.0\nreturn out",
     }
     return ctx.nb(with_answers(ctx, lambda n, p: bodies[n], prelude))

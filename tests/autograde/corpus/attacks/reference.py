@@ -22,8 +22,11 @@ from attacks import (
     with_answers,
 )
 
-
 # == 4. reaching the reference ==================================================================
+# ex03's answers that lstm_ref.np_ref has no function for: they stay blank in these attacks.
+NOT_IN_REFERENCE = ("forget", "forget_on_cue", "half_life")
+
+
 @attack("reaching the reference: importlib", flagged=True)
 def atk_importlib_reference(ctx):
     """Answers call lstm_ref.np_ref through importlib with the module name built at run time
@@ -34,7 +37,7 @@ def atk_importlib_reference(ctx):
     )
 
     def body(n, p):
-        if n == "forget":
+        if n in NOT_IN_REFERENCE:
             return 'raise NotImplementedError("write the body of this function")'
         return f"return getattr(_ref, {n!r})({', '.join(p)})"
 
@@ -60,7 +63,7 @@ def atk_reference_copy(ctx):
     student's own ('mine'), imported from there."""
 
     def body(n, p):
-        if n == "forget":
+        if n in NOT_IN_REFERENCE:
             return 'raise NotImplementedError("write the body of this function")'
         return f"return getattr(_mine, {n!r})({', '.join(p)})"
 
@@ -147,6 +150,8 @@ def atk_mistake_generator(ctx):
         ),
         "forget_gate": "return 1 - grading.gate_mistakes(h_prev, x_t, W_f, b_f)['wrong_sign']",
         "forget": 'raise NotImplementedError("write the body of this function")',
+        "forget_on_cue": 'raise NotImplementedError("write the body of this function")',
+        "half_life": 'raise NotImplementedError("write the body of this function")',
     }
     return ctx.nb(with_answers(ctx, lambda n, p: bodies[n], prelude))
 
@@ -312,6 +317,8 @@ HIDDEN_SHAPES = {
     "sigmoid": [[7], [3, 4], [2, 3, 5]],
     "forget_gate": [[3, 2], [1, 3], [4, 7]],
     "forget": [[3, 2], [1, 6], [4, 4]],
+    "forget_on_cue": [],  # its arguments are numbers (H, D, cue): no shape tells a hidden call
+    "half_life": [[7], [3, 4], [2, 3, 5]],
 }
 EXFILTRATE = (
     SHAPE
