@@ -37,6 +37,12 @@ REWRITES = [
 ]  # fmt: skip
 
 IN_PLACE = [
+    ('in-place-dc-next', 'hidden_state_backward', """
+def hidden_state_backward(dh_t, dc_next, cache):
+    o, tc = cache["o_t"], cache["tanh_c"]
+    dc_next += dh_t * o * (1 - tc**2)  # add the path through h_t
+    return dh_t * tc, dc_next
+""", 'Your hidden_state_backward changed its argument dc_next in place'),
 ]  # fmt: skip
 
 # A wrong stage: the whole step's and the sequence's tests name that stage, not a mistake.
