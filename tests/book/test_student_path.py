@@ -240,6 +240,11 @@ def test_the_instructor_grades_and_reads_feedback_and_the_formgrader(browser, la
         page.wait_for_selector(f"td:has-text('{ASSIGNMENT}')", timeout=60_000)
         assert page.locator("#warning-exchange").count() == 0
         page.screenshot(path=str(SHOTS / "5_formgrader_assignments.png"))
+        # a student the grader created without a class list is named by their id (was None, None)
+        page.goto(f"{lab}/formgrader/manage_students?token={TOKEN}")
+        page.wait_for_selector("td.name a", timeout=60_000)
+        names = page.locator("td.name").all_inner_texts()
+        assert names == ["ada,"], names
         refused = page.evaluate(
             """async (url) => {
                  const xsrf = (document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || '';
