@@ -18,24 +18,39 @@ from __future__ import annotations
 import os
 
 import pytest
-from diagnosis import LIKELY, ROOT, diagnose_rows, grade, notebook, report
+from diagnosis import LIKELY, ROOT, Row, diagnose_rows, grade, notebook, report
 from mistakes import HANDWRITTEN
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 if os.environ.get("LSTM_EXERCISES"):
     ASSIGNMENTS = [a for a in ASSIGNMENTS if a in os.environ["LSTM_EXERCISES"].split(",")]
 ROWS = {a: rows for a, rows in HANDWRITTEN.items() if a in ASSIGNMENTS}
-CASES = [(a, row) for a, rows in ROWS.items() for row in rows]
 RATE = 0.8
+# The notebooks whose every run trains a model (about 10 s each on a free core): slow tests.
+SLOW = {"ex10_project"}
+_GRADED: dict[str, dict[str, Row]] = {}  # assignment -> {student: Row}, each graded once
 
 
-@pytest.fixture(scope="module")
-def diagnosed():
-    """{(assignment, student): Row}, every hand-written answer graded once for this module."""
-    return {(r.assignment, r.student): r for r in diagnose_rows(ROWS)}
+def marked(assignment: str) -> list:
+    return [pytest.mark.slow] if assignment in SLOW else []
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def diagnosed(assignment: str) -> dict[str, Row]:
+    """{student: Row} of one assignment's hand-written answers, graded on first use."""
+    if assignment not in _GRADED:
+        rows = diagnose_rows({assignment: ROWS[assignment]})
+        _GRADED[assignment] = {r.student: r for r in rows}
+    return _GRADED[assignment]
+
+
+CASES = [
+    pytest.param(a, row, id=f"{a}-{row[0]}", marks=marked(a))
+    for a, rows in ROWS.items()
+    for row in rows
+]
+
+
+@pytest.mark.parametrize("assignment", [pytest.param(a, marks=marked(a)) for a in ASSIGNMENTS])
 def test_the_solution_gets_full_marks_through_the_runner(assignment):
     graded = grade(assignment, {})
     assert graded.max_score > 0
@@ -57,11 +72,11 @@ def test_the_runner_scores_a_broken_cell_zero_and_keeps_the_message():
     ), graded.messages
 
 
-@pytest.mark.parametrize(("assignment", "row"), CASES, ids=[f"{a}-{r[0]}" for a, r in CASES])
-def test_a_handwritten_mistake_never_gets_full_marks_nor_a_wrong_name(diagnosed, assignment, row):
+@pytest.mark.parametrize(("assignment", "row"), CASES)
+def test_a_handwritten_mistake_never_gets_full_marks_nor_a_wrong_name(assignment, row):
     student, cell_id, _, phrase = row
     assert phrase, f"{student}: the row names no phrase"
-    result = diagnosed[(assignment, student)]
+    result = diagnosed(assignment)[student]
     assert not result.full_marks, f"{student} ({phrase!r}) passes every test"
     assert not result.misnamed, (
         f"{student} made the mistake {phrase!r}, but the feedback says:\n"
@@ -77,14 +92,15 @@ def test_rows_are_unique_and_one_per_student():
         assert len(sources) == len(set(sources)), f"{assignment}: two rows hold the same answer"
 
 
-def test_most_handwritten_mistakes_are_named(diagnosed):
-    assert diagnosed, f"no HANDWRITTEN rows for {ASSIGNMENTS}"
-    results = list(diagnosed.values())
+def test_most_handwritten_mistakes_are_named():
+    """Over every assignment with rows: slow when one of them trains a model."""
+    assert ROWS, f"no HANDWRITTEN rows for {ASSIGNMENTS}"
+    results = [r for a in ROWS for r in diagnosed(a).values()]
     print("\n" + report(results))
     rate = sum(r.named for r in results) / len(results)
     missed = [
         f"{r.assignment} {r.student}: wants {LIKELY}{r.phrase!r}"
-        + (f"; got {r.graded.text().count(LIKELY)} other line(s)" if r.misnamed else "")
+        + (f"; misnamed as: {r.misnamed}" if r.misnamed else "")
         for r in results
         if not r.named
     ]
@@ -92,3 +108,20 @@ def test_most_handwritten_mistakes_are_named(diagnosed):
         f"{rate:.0%} of {len(results)} hand-written mistakes are named (at least {RATE:.0%} "
         "must be); not named:\n" + "\n".join(missed)
     )
+
+
+if SLOW & set(ROWS):
+    test_most_handwritten_mistakes_are_named = pytest.mark.slow(
+        test_most_handwritten_mistakes_are_named
+    )
+
+
+def test_the_one_step_test_of_ex01_names_the_backward_mistakes():
+    """ex01's state_gradients_one_step diagnoses grads[:, 0] (it once picked batch row 0 of each
+    planted answer, and so never named a mistake): each hand-written backward mistake is named
+    by that test itself."""
+    rows = [row for row in HANDWRITTEN["ex01_rnn"] if row[1] == "state_gradients"]
+    assert len(rows) >= 3
+    for student, cell_id, source, phrase in rows:
+        message = grade("ex01_rnn", {cell_id: source}).messages.get("state_gradients_one_step")
+        assert message and LIKELY + phrase in message, (student, message)
