@@ -430,6 +430,22 @@ MISTAKES: dict[str, str] = {
         "clip_grad_norm is called before loss.backward(): there are no gradients to measure or "
         "clip yet; call it after backward and before optimizer.step()"
     ),
+    "free_run_true_input": (
+        "the prediction is not fed back: in free running each step's input is the previous "
+        "step's prediction, not a true value"
+    ),
+    "free_run_state_reset": (
+        "the state is not carried through the free-running steps: each step goes on from the "
+        "state the previous step ended with"
+    ),
+    "warmup_state_dropped": (
+        "the warm-up's state is dropped: free running goes on from the state the warm-up ended "
+        "with (that is what the warm-up is for)"
+    ),
+    "free_run_off_by_one": (
+        "the first prediction is skipped: the warm-up's last output already predicts x_{W+1}, "
+        "the first value to return"
+    ),
     "no_zero_grad_chunks": (
         "the gradients accumulate across chunks: call optimizer.zero_grad() before each "
         "chunk's loss.backward()"

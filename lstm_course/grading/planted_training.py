@@ -1,4 +1,4 @@
-"""Exercise 9's classic mistakes, recomputed: gradient clipping and truncated BPTT.
+"""Exercise 9's classic mistakes, recomputed: gradient clipping, truncated BPTT, free running.
 
 The tests of ``ex09_training`` call the student's functions on the test's own modules and
 compare what they return (the norm before clipping; the loss and the gradient norm of every
@@ -9,7 +9,8 @@ and ``.detach()``, on copies of the test's modules (the student's loop trains th
 A loop that does not detach its state fails in PyTorch itself: the second chunk's backward
 pass reaches the first chunk's graph, which was freed (or whose weights the optimizer changed
 in place). :func:`run_training` turns that error into the mistake's name, and says which half
-of the state was left attached. torch is imported inside the functions: ``grading`` itself
+of the state was left attached. :func:`free_run_reference` is the chapter's free-running
+forecast (the prediction fed back as the next input). torch is imported inside the functions: ``grading`` itself
 does not import it.
 """
 
@@ -157,3 +158,38 @@ def run_training(fn, *args, detach_state=None, **kwargs):
             + (" (or found no graph at all)." if key == "output_detached" else ".")
             + f"\nLikely mistake: {MISTAKES[key]}."
         ) from error
+
+
+FREE_RUN_MISTAKES = (
+    "free_run_true_input",
+    "free_run_state_reset",
+    "warmup_state_dropped",
+    "free_run_off_by_one",
+)
+
+
+def free_run_reference(lstm, head, warmup, steps: int, mistake=None) -> np.ndarray:
+    """The chapter's free-running forecast: ``lstm`` and ``head`` read the warm-up (N, W, 1)
+    with true inputs, then feed each prediction back as the next input. Returns the ``steps``
+    predictions of x_{W+1}, ..., x_{W+steps} as an (N, steps, 1) array. ``mistake``: a key of
+    :data:`FREE_RUN_MISTAKES` or None."""
+    import torch
+
+    with torch.no_grad():
+        out, state = lstm(warmup)  # teacher forcing over the warm-up
+        if mistake == "warmup_state_dropped":
+            state = None
+        nxt, preds = head(out[:, -1:]), []  # (N, 1, 1): the prediction of x_{W+1}
+        for _ in range(steps + (mistake == "free_run_off_by_one")):
+            preds.append(nxt)
+            inp = warmup[:, -1:] if mistake == "free_run_true_input" else nxt
+            out, state = lstm(inp, None if mistake == "free_run_state_reset" else state)
+            nxt = head(out)
+        if mistake == "free_run_off_by_one":
+            preds = preds[1:]
+        return torch.cat(preds, dim=1).numpy()
+
+
+def free_run_mistakes(lstm, head, warmup, steps: int) -> dict[str, np.ndarray]:
+    """{mistake: the forecast with that mistake} for every key of :data:`FREE_RUN_MISTAKES`."""
+    return {key: free_run_reference(lstm, head, warmup, steps, key) for key in FREE_RUN_MISTAKES}

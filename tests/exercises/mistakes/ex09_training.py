@@ -21,6 +21,8 @@ MUTATIONS = [
         norms.append(clip_grad_norm(params, math.inf if max_norm is None else max_norm))
 """, 'the update is not clipped'),
     ('output-detached', 'train_tbptt', 'mse_loss(head(out), y_chunk)', 'mse_loss(head(out.detach()), y_chunk)', 'the wrong thing is detached'),
+    ('free-run-true-input', 'free_run', 'out, state = lstm(nxt, state)', 'out, state = lstm(warmup[:, -1:], state)', 'the prediction is not fed back'),
+    ('free-run-state-reset', 'free_run', 'out, state = lstm(nxt, state)', 'out, state = lstm(nxt)', 'the state is not carried through the free-running steps'),
 ]  # fmt: skip
 
 REWRITES = [
@@ -177,4 +179,29 @@ def train_tbptt(lstm, head, x, y, k, lr=0.1, max_norm=None):
         losses.append(loss.item())
     return losses, norms
 """, 'the wrong thing is detached'),
+    ('hw-free-run-skips-first', 'free_run', """
+def free_run(lstm, head, warmup, steps):
+    preds = []
+    with torch.no_grad():
+        _, (h, c) = lstm(warmup)
+        x_next = head(h[-1]).unsqueeze(1)
+        for i in range(steps):
+            out, (h, c) = lstm(x_next, (h, c))
+            x_next = head(out)
+            preds.append(x_next)
+    return torch.cat(preds, dim=1)
+""", 'the first prediction is skipped'),
+    ('hw-free-run-fresh-state', 'free_run', """
+def free_run(lstm, head, warmup, steps):
+    with torch.no_grad():
+        out, _ = lstm(warmup)
+        y_hat = head(out[:, -1, :]).view(-1, 1, 1)
+        forecast = [y_hat]
+        state = None
+        for _ in range(steps - 1):
+            out, state = lstm(y_hat, state)
+            y_hat = head(out)
+            forecast.append(y_hat)
+    return torch.cat(forecast, 1)
+""", "the warm-up's state is dropped"),
 ]  # fmt: skip
