@@ -43,13 +43,19 @@ def softmax_temperature_mistakes(logits, temperature: float) -> dict[str, np.nda
 
 
 def check_probabilities(name: str, got, expected, mistakes: dict | None = None) -> None:
-    """compare() for probabilities, where an overflowed softmax (inf or nan) is named too."""
+    """compare() for probabilities, where an overflowed softmax (inf or nan) is named too.
+
+    ``got`` may be the AssertionError that calling the student's function raised: it fails with
+    that message, and names a mistake whose value is non-finite (a division by τ = 0).
+    """
     __tracebackhide__ = True
     try:
         array = as_array(got).astype(np.float64)
     except (TypeError, ValueError):
         array = None
     overflowed = [key for key, value in (mistakes or {}).items() if not np.isfinite(value).all()]
+    if isinstance(got, Exception):
+        raise AssertionError("\n".join([str(got), *_likely(overflowed)]))
     if array is not None and array.shape == np.shape(expected) and not np.isfinite(array).all():
         lines = [_problem(name, got, as_array(expected), None, 1e-6, 1e-8)]
         raise AssertionError("\n".join(lines + _likely(overflowed)))
@@ -93,7 +99,7 @@ def check_frequencies(name: str, draws, p, mistakes: dict | None = None) -> None
 def char_lm(V: int, H: int = 16, emb: int = 8, seed: int = 0, uniform: bool = False):
     """Exercise 11's model in float64: embedding (V -> emb), one LSTM layer, a linear head.
 
-    Its weights are drawn from N(0, 0.5²) (the head's from N(0, 1.5²), so its predictions are
+    Its weights are drawn from N(0, 0.5²) (the head's from N(0, 1), so its predictions are
     far from uniform) with a generator of its own; ``uniform``: a zero head, every logit 0.
     forward(ids (N, T) integers) -> (logits (N, T, V), (h, c)), as in chapter 11.
     """
@@ -108,7 +114,7 @@ def char_lm(V: int, H: int = 16, emb: int = 8, seed: int = 0, uniform: bool = Fa
             g = torch.Generator().manual_seed(seed)
             with torch.no_grad():
                 for name, p in self.named_parameters():
-                    scale = 1.5 if name.startswith("head") else 0.5
+                    scale = 1.0 if name.startswith("head") else 0.5
                     p.copy_(scale * torch.randn(p.shape, generator=g))
                     if uniform and name.startswith("head"):
                         p.zero_()
