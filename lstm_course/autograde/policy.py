@@ -88,6 +88,18 @@ FORBIDDEN = {
         ),
         "rule": "nn.LSTM and nn.LSTMCell may not be used inside your code in this exercise",
     },
+    # ex09's first task is clip_grad_norm_ itself (its total norm and its in-place scaling).
+    "ex09_training": {
+        "names": ("clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"),
+        "calls": (
+            "torch.nn.utils.clip_grad_norm_",
+            "torch.nn.utils.clip_grad_value_",
+            "torch.nn.utils.clip_grads_with_norm_",
+            "torch.nn.utils.get_total_norm",
+        ),
+        "rule": "clip the gradients yourself: torch.nn.utils.clip_grad_norm_ and its helpers "
+        "may not be used in this exercise",
+    },
     # lstm_ref.params is in A's sandbox (init_params, the data layouts), and its stack_gates and
     # to_torch stack the gates: the answer of ex02's stack_params.
     "ex02_lstm_cell": {
