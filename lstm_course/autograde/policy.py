@@ -111,6 +111,13 @@ FORBIDDEN = {
         ),
         "rule": "stack the gates yourself: lstm_ref.params.stack_gates is the answer of this task",
     },
+    # lstm_ref.data is in A's sandbox (the seasonal series), and its make_windows is the answer
+    # of ex10's first task. Trapped at run time only: the student's own function has that name.
+    "ex10_project": {
+        "names": (),
+        "calls": ("lstm_ref.data.make_windows",),
+        "rule": "cut the windows yourself: lstm_ref.data.make_windows is the answer of task 1",
+    },
 }
 
 # Code in an answer that reaches for the grader or the test's modules: flagged for review (it

@@ -45,6 +45,23 @@ def atk_params_stack_gates(ctx):
     return ctx.nb(replace_answer(ctx.solved(), "stack_params", STACK_WITH_PARAMS))
 
 
+WINDOWS_FROM_DATA = '''
+def make_windows(series, window):
+    """The course's own windows, renamed on import so that no name gives it away."""
+    from lstm_ref import data as course_data
+
+    return getattr(course_data, "make_" + "windows")(series, window)
+'''
+
+
+# make_windows's one test (1 point) follows its answer cell; its hidden test is the only other.
+@attack("exercise rules: ex10's make_windows answered by lstm_ref.data.make_windows",
+        assignment="ex10_project", most="task:make_windows", flagged=True)  # fmt: skip
+def atk_data_make_windows(ctx):
+    """The solved project, but make_windows calls the course's data module."""
+    return ctx.nb(replace_answer(ctx.solved(), "make_windows", WINDOWS_FROM_DATA))
+
+
 AUTOGRAD_BACKWARD = '''
 def lstm_cell_backward(dh_t, dc_t, cache):
     """The gradients by torch's autograd, in a NumPy-only exercise."""
