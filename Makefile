@@ -26,10 +26,11 @@ book: $(STAMP)
 	@echo "The site is built: open $(CURDIR)/_build/html/index.html"
 
 # Installs bubblewrap and Chromium first when they are missing and it runs as root; without them
-# their tests are skipped with one line saying what to install (under CI=true they fail).
+# their tests are skipped with one line saying what to install (under CI=true they fail). The
+# fifteen slowest tests are listed at the end: the whole run must stay under 20 minutes on 2 cores.
 test: $(STAMP) lint
 	bash .ci/system-packages
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 # Everything but the site build, the browser and the grading pipeline (the tests marked slow,
 # tests/conftest.py says which): under a minute.
