@@ -27,20 +27,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lstm_course.grading.calls import run
-from lstm_course.grading.checks import as_array
+from lstm_course.grading.calls import _close, run
+from lstm_course.grading.planted import _float64, _params64
 from lstm_ref import np_ref
 
 _GATES = {"f": "the forget gate", "i": "the input gate", "c": "the candidate",
           "o": "the output gate"}  # fmt: skip
-
-
-def _float64(*values) -> list[np.ndarray]:
-    return [np.asarray(v, dtype=np.float64) for v in values]
-
-
-def _params64(params) -> dict[str, np.ndarray]:
-    return {key: np.asarray(value, dtype=np.float64) for key, value in params.items()}
 
 
 def _forward(x_t, h_prev, c_prev, p) -> dict[str, np.ndarray]:
@@ -216,24 +208,6 @@ def centred_gradients(f: Callable, *arrays, eps: float = 1e-6) -> list[np.ndarra
     return grads
 
 
-def _same(got, expected, rtol: float = 1e-6, atol: float = 1e-8) -> bool:
-    if isinstance(expected, dict):
-        return isinstance(got, dict) and all(
-            key in got and _same(got[key], value, rtol, atol) for key, value in expected.items()
-        )
-    if isinstance(expected, tuple):
-        return (
-            isinstance(got, tuple | list)
-            and len(got) == len(expected)
-            and all(_same(g, e, rtol, atol) for g, e in zip(got, expected, strict=True))
-        )
-    try:
-        array = as_array(got).astype(np.float64)
-    except (TypeError, ValueError):
-        return False
-    return array.shape == np.shape(expected) and np.allclose(array, expected, rtol=rtol, atol=atol)
-
-
 def wrong_stage(stages: dict[str, Callable], cache, dh_t, dc_t, x_t, h_prev, c_prev, params):
     """For ``compare(..., cause=wrong_stage(...))``: is one of the student's stages wrong?
 
@@ -276,7 +250,7 @@ def wrong_stage(stages: dict[str, Callable], cache, dh_t, dc_t, x_t, h_prev, c_p
                     got = run(stages[name], *inputs, cache)
             except (Exception, AssertionError):  # noqa: BLE001 (its own tests say why)
                 continue
-            if not _same(got, expected):
+            if not _close(got, expected, 1e-6, 1e-8, extra_outputs=False):
                 return (
                     f"Your {name} is wrong: fed the right inputs of this very step, it does not "
                     f"return the right {outputs}, and the whole step is built on it. See its own "
