@@ -12,7 +12,8 @@
   names, loops, np.hstack...), not edits of the solution, one mistake each; graded in-process by
   ``test_diagnosis`` (``diagnosis.grade``), which measures how many get "Likely mistake: <phrase>".
 
-Each assignment's owner edits only its module; this package gathers them by assignment id.
+A module leaves out the tables it has no rows for. Each assignment's owner edits only its module;
+this package gathers them by assignment id.
 """
 
 from __future__ import annotations

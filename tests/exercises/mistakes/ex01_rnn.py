@@ -107,9 +107,6 @@ def state_gradients(hs, h0, W_h, dh_T):
 """, 'the tanh derivative is taken at the wrong step'),
 ]  # fmt: skip
 
-IN_PLACE = [
-]  # fmt: skip
-
 CAUSES = [
     ('no-bias', 'Your rnn_step is wrong'),
 ]  # fmt: skip

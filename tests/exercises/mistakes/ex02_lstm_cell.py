@@ -159,9 +159,4 @@ def lstm_cell_forward(x_t, h_prev, c_prev, params):
 """, '(1 - f_t) where f_t belongs'),
 ]  # fmt: skip
 
-IN_PLACE = [
-]  # fmt: skip
-
 # ex02 has no sequence any more (chapter 5's exercise loops over the given cell): no CAUSES.
-CAUSES = [
-]  # fmt: skip

@@ -14,9 +14,6 @@ MUTATIONS = [
     ('half-life-sign', 'half_life', 'np.log(0.5) / np.log(f)', 'np.log(2) / np.log(f)', 'the half-life has the wrong sign'),
 ]  # fmt: skip
 
-REWRITES = [
-]  # fmt: skip
-
 # Written by hand, the way students write them (own names, np.hstack, loops), one mistake each.
 HANDWRITTEN = [
     ('hw-sigmoid-sign', 'sigmoid', """
@@ -122,7 +119,4 @@ def forget_gate(h_prev, x_t, W_f, b_f):
     h_prev *= 0  # "free" the old state
     return sigmoid(z @ W_f.T + b_f)
 """, 'Your forget_gate changed its argument h_prev in place'),
-]  # fmt: skip
-
-CAUSES = [
 ]  # fmt: skip

@@ -117,9 +117,3 @@ def store_on_cue():
     return {"W_f": W_f, "b_f": b_f, "W_i": W_i, "b_i": b_i, "W_c": W_c, "b_c": b_c}
 """, 'the memory leaks while it is held'),
 ]  # fmt: skip
-
-IN_PLACE = [
-]  # fmt: skip
-
-CAUSES = [
-]  # fmt: skip

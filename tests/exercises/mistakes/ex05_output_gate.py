@@ -13,9 +13,6 @@ MUTATIONS = [
     ('head-activation', 'linear_head', 'h @ W_y.T + b_y', 'np.tanh(h @ W_y.T + b_y)', 'an activation on the linear head'),
 ]  # fmt: skip
 
-REWRITES = [
-]  # fmt: skip
-
 # Written by hand, the way students write them: lists appended then stacked, h and c named their
 # own way, the step inlined; one mistake each.
 HANDWRITTEN = [
@@ -120,11 +117,6 @@ def linear_head(h, W_y, b_y):
 """, 'an activation on the linear head'),
 ]  # fmt: skip
 
-IN_PLACE = [
-]  # fmt: skip
-
 # The cell is given (a locked cell, restored at grading), so the loop is graded around a correct
 # cell: a loop that steps with a wrong cell of its own is named by lstm_sequence_mistakes
 # ("own_step"), not blamed on a cell of the student's. No CAUSES.
-CAUSES = [
-]  # fmt: skip

@@ -33,9 +33,6 @@ MUTATIONS = [
 """, '', 'x is not restored'),
 ]  # fmt: skip
 
-REWRITES = [
-]  # fmt: skip
-
 IN_PLACE = [
     ('in-place-dc-next', 'hidden_state_backward', """
 def hidden_state_backward(dh_t, dc_next, cache):
@@ -85,7 +82,6 @@ def cell_update_backward(dc_t, cache):
 def dsigmoid(y):
     s = 1 / (1 + np.exp(-y))
     return s * (1 - s)
-
 
 def gates_backward(df_t, di_t, dc_tilde, do_t, cache):
     da = {}

@@ -96,7 +96,6 @@ class LSTMCellScratch(nn.Module):
     ('hw-all-sigmoid', 'lstm_cell_module', '''
 import torch.nn.functional as F
 
-
 class LSTMCellScratch(nn.Module):
     def __init__(self, input_size, hidden_size):
         super().__init__()
@@ -194,9 +193,6 @@ def run_sequence(cell, x, state=None):
         hs.append(current[0])
     return torch.stack(hs, dim=1), current
 ''', 'the initial state is ignored'),
-]  # fmt: skip
-
-IN_PLACE = [
 ]  # fmt: skip
 
 CAUSES = [

@@ -111,12 +111,3 @@ def peephole_cell_forward(x_t, h_prev, c_prev, params):
     return o * c_t, c_t
 ''', 'c_t where tanh(c_t) belongs'),
 ]  # fmt: skip
-
-REWRITES = [
-]  # fmt: skip
-
-IN_PLACE = [
-]  # fmt: skip
-
-CAUSES = [
-]  # fmt: skip

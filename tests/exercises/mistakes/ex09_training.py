@@ -25,15 +25,6 @@ MUTATIONS = [
     ('free-run-state-reset', 'free_run', 'out, state = lstm(nxt, state)', 'out, state = lstm(nxt)', 'the state is not carried through the free-running steps'),
 ]  # fmt: skip
 
-REWRITES = [
-]  # fmt: skip
-
-IN_PLACE = [
-]  # fmt: skip
-
-CAUSES = [
-]  # fmt: skip
-
 HANDWRITTEN = [
     ('hw-norm-sum', 'clip_grad_norm', """
 def clip_grad_norm(parameters, max_norm):

@@ -18,12 +18,6 @@ def forecast(model, history, horizon):
 """, 'the forecast is the seasonal-naive baseline itself'),
 ]  # fmt: skip
 
-IN_PLACE = [
-]  # fmt: skip
-
-CAUSES = [
-]  # fmt: skip
-
 # Answers written by hand the way students write them (not edits of the solution), one mistake
 # each: (student id, solution cell, the student's whole cell, what "Likely mistake:" must say).
 HANDWRITTEN = [

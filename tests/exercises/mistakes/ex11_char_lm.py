@@ -12,15 +12,6 @@ MUTATIONS = [
     ('bits-multiplied', 'text_loss', 'return nats, nats / math.log(2)', 'return nats, nats * math.log(2)', 'the conversion to bits is wrong'),
 ]  # fmt: skip
 
-REWRITES = [
-]  # fmt: skip
-
-IN_PLACE = [
-]  # fmt: skip
-
-CAUSES = [
-]  # fmt: skip
-
 # Written by hand the way students write them (not edits of the solution), one mistake each.
 HANDWRITTEN = [
     ('hw-softmax-no-tau', 'softmax_temperature', '''

@@ -10,15 +10,6 @@ MUTATIONS = [
     ('backward-final-first-step', 'bidirectional_forward', 'np.stack([h_f, h_b])', 'np.stack([h_f, hs_b[:, 0]])', "the backward direction's final state is taken after its first step"),
 ]  # fmt: skip
 
-REWRITES = [
-]  # fmt: skip
-
-IN_PLACE = [
-]  # fmt: skip
-
-CAUSES = [
-]  # fmt: skip
-
 # Written by hand the way students write them (not edits of the solution), one mistake each.
 HANDWRITTEN = [
     ('hw-stack-reads-x', 'stacked_forward', '''
