@@ -46,7 +46,7 @@ from lstm_course.autograde._kernel import CellTimeout, drop_root, set_limits
 from lstm_course.autograde._proxy import AnswerProcessGone, Client
 from lstm_course.autograde._rpc import Endpoint, PeerGone
 from lstm_course.autograde._seccomp import forbid_user_namespaces
-from lstm_course.display import FAILED, failure_lines, test_title, wrap
+from lstm_course.display import failure_lines, test_title
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SEEDED = re.compile(r"\b(random_arrays|random_params|manual_seed)\(")
@@ -271,9 +271,10 @@ class Verifier:
                 "this test passed on the inputs it shows, but not when the grader ran it again "
                 f"on new inputs of the same shapes: {exc}"
             )
-            title = test_title(cell["source"])
-            shown_lines = (wrap(FAILED + title) if title else []) + wrap(message)
-            self.sink.error("AssertionError", message, shown_lines)
+            lines = failure_lines(
+                AssertionError(message), lambda _: None, test_title(cell["source"])
+            )
+            self.sink.error("AssertionError", message, lines)
             return False
         finally:
             self._stop()
