@@ -12,9 +12,11 @@ test may fail (a "try it" cell calling a broken function) and the run goes on, a
 AssertionError's message (and, where ``grading.run`` wrapped an error of the student's code, that
 error after it), or ``"<Type>: <message>"`` for any other exception.
 
-The full nbgrader cycle (``test_pipeline``) stays the proof that the course grades right; this
-runner is for the many hand-written wrong answers of ``mistakes/*.HANDWRITTEN``, which would take
-minutes through nbgrader. Nothing is cached between calls: each call reads the notebook afresh.
+The full nbgrader cycle (``test_pipeline``) stays the proof that the course grades right, and it
+checks that this runner gives nbgrader's score to every submission graded both ways; this runner
+is for the many wrong answers of ``mistakes/`` (the hand-written ones and most planted ones), which
+would take minutes through nbgrader. Nothing is cached between calls: each call reads the
+notebook afresh.
 
     python tests/exercises/diagnosis.py --report   # the diagnosis table, per assignment
 """
@@ -45,12 +47,28 @@ class Graded:
         return "\n".join(self.messages.values())
 
 
-def _strip_markers(source: str) -> str:
+def strip_markers(source: str) -> str:
+    """A solution cell as the student writes it: without nbgrader's solution markers."""
     return "\n".join(
         line
         for line in source.split("\n")
         if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
     )
+
+
+def answer(nb: dict, row: tuple) -> tuple[str, str]:
+    """(cell id, the student's source) of a row of ``mistakes/``: a whole cell, (student, cell,
+    source, phrase), or a planted mistake, (student, cell, old, new, phrase), whose old text must
+    occur exactly once in the solution cell of ``nb``."""
+    if len(row) == 4:
+        student, cell_id, source, _ = row
+        return cell_id, source.strip("\n")
+    student, cell_id, old, new, _ = row
+    (cell,) = [c for c in nb["cells"] if c.get("id") == cell_id]
+    source = strip_markers("".join(cell["source"]))
+    count = source.count(old)
+    assert count == 1, f"{student}: {old!r} occurs {count} times in cell {cell_id}"
+    return cell_id, source.replace(old, new)
 
 
 def notebook(assignment: str) -> dict:
@@ -97,7 +115,7 @@ def grade(assignment: str, answers: dict[str, str]) -> Graded:
                 if cell.get("id") in answers:
                     source = answers[cell["id"]].strip("\n")
                 elif meta.get("solution"):
-                    source = _strip_markers(source)
+                    source = strip_markers(source)
                 points = float(meta.get("points", 0)) if meta.get("grade") else 0.0
                 graded.max_score += points
                 try:

@@ -1,4 +1,4 @@
-"""Does the feedback name the mistake of an answer written by hand?
+"""Does the feedback name the mistake of an answer written by hand, or planted in a solution?
 
 Every row of ``mistakes/*.HANDWRITTEN`` (one mistake each, written the way students write) is
 graded in this process by ``diagnosis.grade``, hidden tests included, as autograde runs them:
@@ -9,7 +9,11 @@ graded in this process by ``diagnosis.grade``, hidden tests included, as autogra
 - over the course, at least 80 % of the rows get "Likely mistake: <their phrase>" (the rate per
   assignment is printed; the rows not named are listed when it fails).
 
-The runner itself is checked first: each solution, through ``grade``, gets full marks.
+Every planted mistake (``mistakes/*.MUTATIONS``) gets partial credit and "Likely mistake: <its
+phrase>", as test_pipeline requires of the few it sends through nbgrader.
+
+The runner itself is checked first: each solution, through ``grade``, gets full marks;
+test_pipeline checks that it gives nbgrader's score to every submission graded both ways.
 ``LSTM_EXERCISES=ex01_rnn,...`` restricts everything to those assignments, as in test_pipeline.
 """
 
@@ -18,8 +22,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from diagnosis import LIKELY, ROOT, Row, diagnose_rows, grade, notebook, report
-from mistakes import HANDWRITTEN
+from diagnosis import LIKELY, ROOT, Row, answer, diagnose_rows, grade, notebook, report
+from mistakes import HANDWRITTEN, MUTATIONS
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 if os.environ.get("LSTM_EXERCISES"):
@@ -81,6 +85,27 @@ def test_a_handwritten_mistake_never_gets_full_marks_nor_a_wrong_name(assignment
     assert not result.misnamed, (
         f"{student} made the mistake {phrase!r}, but the feedback says:\n"
         + "\n".join(result.misnamed)
+    )
+
+
+PLANTED = [
+    pytest.param(a, row, id=f"{a}-{row[0]}", marks=marked(a))
+    for a, rows in MUTATIONS.items()
+    if a in ASSIGNMENTS
+    for row in rows
+]
+
+
+@pytest.mark.parametrize(("assignment", "row"), PLANTED)
+def test_a_planted_mistake_gets_partial_credit_and_is_named(assignment, row):
+    student, phrase = row[0], row[-1]
+    cell_id, source = answer(notebook(assignment), row)
+    graded = grade(assignment, {cell_id: source})
+    assert 0 < graded.score < graded.max_score, (
+        f"{student} scored {graded.score} / {graded.max_score}"
+    )
+    assert LIKELY + phrase in graded.text(), (
+        f"the feedback of {student} does not say {LIKELY}{phrase!r}; it says:\n{graded.text()}"
     )
 
 

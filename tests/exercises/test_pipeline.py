@@ -6,8 +6,13 @@ autograde, generate_feedback, export):
 - ``solution``: the instructor's notebook itself (solutions, visible and hidden tests): full marks;
 - ``blank``: the released notebook, unchanged: zero, every graded cell failing on the stub's
   NotImplementedError (not on an error of the test);
-- one student per row of MUTATIONS: the solution with one classic mistake planted (a line of a
-  solution cell replaced): partial credit, and the feedback names the mistake.
+- wrong answers (``mistakes/``): partial credit, and the feedback names the mistake. Every
+  rewrite and in-place edit goes through the cycle, and of the planted mistakes (MUTATIONS) the
+  first of each assignment and those whose later tests this file checks (CAUSES, the hidden
+  test's feedback). The other planted mistakes are graded in-process by ``test_diagnosis``
+  (milliseconds each, instead of seconds through nbgrader); ``test_the_runner_agrees_with_nbgrader``
+  checks here that the in-process runner gives nbgrader's score to every submission graded both
+  ways.
 
 The assignments are split over two course copies, each with its own SQLite gradebook, graded at
 the same time (never two processes on one gradebook).
@@ -28,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from diagnosis import answer, grade, strip_markers
 from mistakes import CAUSES, IN_PLACE, MUTATIONS, REWRITES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +46,14 @@ if os.environ.get("LSTM_EXERCISES"):
 # Notebooks that import torch start slower and train: spread them over the two workers.
 COST = {"ex07_pytorch": 3, "ex10_project": 4, "ex06_bptt": 2, "ex09_training": 2}
 WORKERS = 2
+
+
+# The planted mistakes graded through the cycle (see the module's docstring).
+CHECKED_HERE = {student for _, student, _ in CAUSES} | {"xh-order"}
+THROUGH_CYCLE = {
+    a: [row for k, row in enumerate(rows) if k == 0 or row[0] in CHECKED_HERE]
+    for a, rows in MUTATIONS.items()
+}
 
 
 def notebook_path(base: Path, assignment: str) -> Path:
@@ -60,29 +74,18 @@ def nbgrader(course: Path, *args: str) -> None:
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr[-3000:]}"
 
 
-def strip_solution_markers(source: str) -> str:
-    lines = source.split("\n")
-    return "\n".join(line for line in lines if "### BEGIN SOLUTION" not in line and
-                     "### END SOLUTION" not in line)  # fmt: skip
-
-
-def submission(released: dict, solution: dict, mutation=None) -> dict:
-    """The released notebook with each solution cell filled in as a student would."""
+def submission(released: dict, solution: dict, row=None) -> dict:
+    """The released notebook with each solution cell filled in as a student would, and the
+    cell of ``row`` (a row of ``mistakes/``) as that student wrote it."""
     bodies = {cell["id"]: "".join(cell["source"]) for cell in solution["cells"]}
     nb = copy.deepcopy(released)
     for cell in nb["cells"]:
         if cell["metadata"].get("nbgrader", {}).get("solution"):
-            cell["source"] = strip_solution_markers(bodies[cell["id"]])
-    if mutation is not None and len(mutation) == 4:  # a rewrite of the whole cell
-        student, cell_id, new, _ = mutation
+            cell["source"] = strip_markers(bodies[cell["id"]])
+    if row is not None:
+        cell_id, source = answer(solution, row)
         (cell,) = [c for c in nb["cells"] if c["id"] == cell_id]
-        cell["source"] = new.strip("\n")
-    elif mutation is not None:
-        student, cell_id, old, new, _ = mutation
-        (cell,) = [c for c in nb["cells"] if c["id"] == cell_id]
-        count = cell["source"].count(old)
-        assert count == 1, f"{student}: {old!r} occurs {count} times in cell {cell_id}"
-        cell["source"] = cell["source"].replace(old, new)
+        cell["source"] = source
     return nb
 
 
@@ -98,9 +101,9 @@ def grade_group(course: Path, assignments: list[str]) -> None:
         released = json.loads(notebook_path(course / "exercises", assignment).read_text())
         solution = json.loads(source.read_text())
         students = {"solution": solution, "blank": released}
-        rows = MUTATIONS.get(assignment, []) + REWRITES.get(assignment, [])
-        for mutation in rows + IN_PLACE.get(assignment, []):
-            students[mutation[0]] = submission(released, solution, mutation)
+        rows = THROUGH_CYCLE.get(assignment, []) + REWRITES.get(assignment, [])
+        for row in rows + IN_PLACE.get(assignment, []):
+            students[row[0]] = submission(released, solution, row)
         for student, nb in students.items():
             target = course / "submitted" / student / assignment / source.name
             target.parent.mkdir(parents=True)
@@ -228,7 +231,7 @@ def test_every_assignment_plants_at_least_five_mistakes(assignment):
 
 WRONG = [
     (a, m)
-    for table in (MUTATIONS, REWRITES)
+    for table in (THROUGH_CYCLE, REWRITES)
     for a, rows in table.items()
     if a in ASSIGNMENTS
     for m in rows
@@ -243,6 +246,21 @@ def test_mistake_gets_partial_credit_and_is_named(graded, assignment, mutation):
     assert 0 < score < max_score, f"{student} scored {score} / {max_score}"
     text = feedback_text(course, assignment, student)
     assert "Likely mistake: " + phrase in text, f"the feedback of {student} does not say {phrase!r}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_runner_agrees_with_nbgrader(graded, assignment):
+    """``diagnosis.grade``, which grades the planted mistakes not sent through the cycle, gives
+    nbgrader's score to the solution and to every wrong answer graded here."""
+    solution = json.loads(notebook_path(ROOT / "solutions", assignment).read_text())
+    rows = (THROUGH_CYCLE.get(assignment, []) + REWRITES.get(assignment, [])
+            + IN_PLACE.get(assignment, []))  # fmt: skip
+    in_process = {"solution": grade(assignment, {}).score}
+    for row in rows:
+        cell_id, source = answer(solution, row)
+        in_process[row[0]] = grade(assignment, {cell_id: source}).score
+    by_nbgrader = scores(graded[assignment], assignment)
+    assert {s: by_nbgrader[s][0] for s in in_process} == pytest.approx(in_process)
 
 
 IN_PLACE_ROWS = [(a, m) for a, rows in IN_PLACE.items() if a in ASSIGNMENTS for m in rows]

@@ -1,7 +1,9 @@
 """The wrong answers the tests grade, one module per assignment (``exNN_name.py``), each with:
 
 - ``MUTATIONS``: (student id, solution cell, old text, new text, what the feedback must say): one
-  classic mistake planted in the solution (the old text occurs exactly once in that cell);
+  classic mistake planted in the solution (the old text occurs exactly once in that cell); each
+  is graded in-process by ``test_diagnosis``, and some also through nbgrader by ``test_pipeline``
+  (the first of each assignment, and the students of ``CAUSES``);
 - ``REWRITES``: (student id, solution cell, the student's cell, what the feedback must say): the
   whole cell written independently of the solution, the way students write it;
 - ``IN_PLACE``: (student id, cell, the student's cell, what the feedback must say): right values,
