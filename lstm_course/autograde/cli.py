@@ -126,6 +126,7 @@ def grade(args: argparse.Namespace) -> int:
     # nbgrader's gradebook code triggers SQLAlchemy warnings that say nothing to an instructor
     warnings.filterwarnings("ignore", module="nbgrader")
     warnings.filterwarnings("ignore", message=".*not in session.*")
+    gradebook_db.quiet_rollback_log()
     # nbgrader runs `alembic` from PATH when it creates a gradebook
     bindir = str(Path(sys.executable).parent)
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):

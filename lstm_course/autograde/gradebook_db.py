@@ -20,6 +20,7 @@ submissions recorded so far stay recorded, and the next run resumes after them: 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +40,23 @@ _LOST = (
     "timeout expired",
 )
 CONNECT_TIMEOUT = 10  # seconds: a server that does not answer is reported, not waited for
+
+
+# nbgrader's Gradebook logs every database error it rolls back, traceback included, on tornado's
+# application logger, then raises it. The run reports that error itself (a lost database in one
+# sentence, anything else as the error it is), so the log only buries the sentence.
+_ROLLBACK_LOG = "Rolling back session due to database error"
+
+
+def _not_a_rollback(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith(_ROLLBACK_LOG)
+
+
+def quiet_rollback_log() -> None:
+    """Drop nbgrader's "Rolling back session" log records in this process (idempotent)."""
+    logger = logging.getLogger("tornado.application")  # nbgrader.api's app_log
+    if _not_a_rollback not in logger.filters:
+        logger.addFilter(_not_a_rollback)
 
 
 class GradebookUnavailable(RuntimeError):
