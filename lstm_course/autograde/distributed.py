@@ -42,6 +42,20 @@ SLOT_BASE = 1000  # workers' job slots (uids as root) start here, clear of the l
 MAX_SLOTS = 50_000  # below sandbox.VERIFIER_UID_OFFSET: A's and V's uids never meet
 
 
+def restore_environ(saved: dict[str, str]) -> None:
+    """Put this process's ``os.environ`` back as ``saved`` (taken before a local cluster started).
+
+    Dask's Nanny writes its workers' variables (``distributed.nanny.pre-spawn-environ``:
+    OMP_NUM_THREADS=1, MKL_ and OPENBLAS_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_=65536, and
+    PYTHONHASHSEED) into the environment of the process that spawns them, and leaves them there:
+    every program that process starts later inherits them. In the test suite that made each
+    notebook kernel after the Dask tests single-threaded and slow to allocate (the site build took
+    1.5 times as long)."""
+    for key in set(os.environ) - set(saved):
+        del os.environ[key]
+    os.environ.update(saved)
+
+
 class ClusterUnavailable(ConnectionError):
     """The Dask scheduler cannot be reached, or went away during the run."""
 
@@ -61,6 +75,7 @@ class DaskGrading:
 
         self.limits, self.allow_unsandboxed = limits, allow_unsandboxed
         self.cluster = self.scratch = None
+        self._environ = dict(os.environ)  # restored by close(): see restore_environ
         try:
             if scheduler:
                 self.client = Client(scheduler, timeout=30)
@@ -77,6 +92,7 @@ class DaskGrading:
                 )
                 self.client = Client(self.cluster)
         except (OSError, TimeoutError, ValueError) as exc:
+            restore_environ(self._environ)
             raise ClusterUnavailable(
                 f"could not reach the Dask scheduler {scheduler or '(local cluster)'}: {exc}"
             ) from exc
@@ -213,6 +229,7 @@ class DaskGrading:
             self.cluster.close()
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
+        restore_environ(self._environ)
 
 
 def _task_error(key: str, exc: BaseException, grading: DaskGrading) -> str:

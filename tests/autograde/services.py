@@ -28,6 +28,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from lstm_course.autograde.distributed import restore_environ
+
 PG_BINS = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 
 
@@ -151,6 +153,7 @@ def dask_cluster(n_workers: int = 2) -> Iterator[Cluster]:
     tmp = Path(tempfile.mkdtemp(prefix="lstm-dask-"))
     os.chmod(tmp, 0o711)  # as root, the sandboxes' uids reach the workers' scratch folders
     before = {p.pid for p in psutil.Process().children(recursive=True)}
+    environ = dict(os.environ)  # Dask's Nanny changes it: restore_environ says how
     cluster = LocalCluster(
         n_workers=n_workers,
         threads_per_worker=1,
@@ -178,6 +181,7 @@ def dask_cluster(n_workers: int = 2) -> Iterator[Cluster]:
             leftovers = processes_mentioning(str(tmp))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+            restore_environ(environ)
         assert not leftovers, f"processes left behind by the cluster: {leftovers}"
 
 

@@ -205,3 +205,21 @@ def _wait_until(condition, timeout: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"waited {timeout} s in vain"
         time.sleep(0.1)
+
+
+def test_a_local_cluster_leaves_the_environment_as_it_was(monkeypatch):
+    """Dask's Nanny writes its workers' variables (MALLOC_TRIM_THRESHOLD_, OMP_NUM_THREADS=1...)
+    into the environment of the process that starts them: every later child of the grader (and
+    of this test session: the site build's kernels ran 1.5 times slower) inherited them. The
+    grader's local cluster puts the environment back when it closes."""
+    from lstm_course.autograde.distributed import DaskGrading
+    from lstm_course.autograde.sandbox import Limits
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    before = dict(os.environ)
+    grading = DaskGrading(None, 1, Limits(), allow_unsandboxed=False)
+    try:  # the change this test guards against happens (else it would prove nothing)
+        assert os.environ.get("MALLOC_TRIM_THRESHOLD_") == "65536"
+    finally:
+        grading.close()
+    assert dict(os.environ) == before
