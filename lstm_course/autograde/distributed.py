@@ -42,18 +42,30 @@ SLOT_BASE = 1000  # workers' job slots (uids as root) start here, clear of the l
 MAX_SLOTS = 50_000  # below sandbox.VERIFIER_UID_OFFSET: A's and V's uids never meet
 
 
-def restore_environ(saved: dict[str, str]) -> None:
-    """Put this process's ``os.environ`` back as ``saved`` (taken before a local cluster started).
+# Written by Dask besides the Nanny's settings: the hash seed it gives workers, and the parent pid
+# its process titles use (distributed/proctitle.py).
+_ALSO_WRITTEN = ("PYTHONHASHSEED", "__DASK_PARENT_PID")
 
-    Dask's Nanny writes its workers' variables (``distributed.nanny.pre-spawn-environ``:
-    OMP_NUM_THREADS=1, MKL_ and OPENBLAS_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_=65536, and
-    PYTHONHASHSEED) into the environment of the process that spawns them, and leaves them there:
-    every program that process starts later inherits them. In the test suite that made each
-    notebook kernel after the Dask tests single-threaded and slow to allocate (the site build took
-    1.5 times as long)."""
-    for key in set(os.environ) - set(saved):
-        del os.environ[key]
-    os.environ.update(saved)
+
+def restore_environ(saved: dict[str, str]) -> None:
+    """Put back, as in ``saved`` (``os.environ`` before a local cluster started), the variables
+    Dask writes into the environment of the process that spawns its workers.
+
+    The Nanny sets its workers' variables (``distributed.nanny.pre-spawn-environ``:
+    OMP_NUM_THREADS=1, MKL_ and OPENBLAS_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_=65536) and
+    ``_ALSO_WRITTEN`` in its own process's ``os.environ`` and leaves them there: every program
+    that process starts later inherits them. In the test suite that made each notebook kernel
+    after the Dask tests single-threaded and slow to allocate (the site build took 1.5 times as
+    long). Only those variables are restored: any other change made meanwhile stays."""
+    import dask
+    import distributed  # noqa: F401 (its import adds the Nanny's settings to dask.config)
+
+    written = [*dask.config.get("distributed.nanny.pre-spawn-environ", {}), *_ALSO_WRITTEN]
+    for key in written:
+        if key in saved:
+            os.environ[key] = saved[key]
+        else:
+            os.environ.pop(key, None)
 
 
 class ClusterUnavailable(ConnectionError):
@@ -91,11 +103,13 @@ class DaskGrading:
                     silence_logs=40,
                 )
                 self.client = Client(self.cluster)
-        except (OSError, TimeoutError, ValueError) as exc:
+        except BaseException as exc:
             restore_environ(self._environ)
-            raise ClusterUnavailable(
-                f"could not reach the Dask scheduler {scheduler or '(local cluster)'}: {exc}"
-            ) from exc
+            if isinstance(exc, (OSError, TimeoutError, ValueError)):
+                raise ClusterUnavailable(
+                    f"could not reach the Dask scheduler {scheduler or '(local cluster)'}: {exc}"
+                ) from exc
+            raise
         self.starts: dict[str, list[str]] = {}  # task key: the workers it started on
         self.names: dict[str, str] = {}  # task key: student/assignment
         self._lock = threading.Lock()
@@ -224,12 +238,14 @@ class DaskGrading:
             }
 
     def close(self) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-        if self.scratch is not None:
-            shutil.rmtree(self.scratch, ignore_errors=True)
-        restore_environ(self._environ)
+        try:
+            self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+        finally:
+            if self.scratch is not None:
+                shutil.rmtree(self.scratch, ignore_errors=True)
+            restore_environ(self._environ)
 
 
 def _task_error(key: str, exc: BaseException, grading: DaskGrading) -> str:

@@ -154,16 +154,21 @@ def dask_cluster(n_workers: int = 2) -> Iterator[Cluster]:
     os.chmod(tmp, 0o711)  # as root, the sandboxes' uids reach the workers' scratch folders
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     environ = dict(os.environ)  # Dask's Nanny changes it: restore_environ says how
-    cluster = LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=50,
-        env={"TMPDIR": str(tmp)},
-        local_directory=str(tmp),
-    )
+    try:
+        cluster = LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=50,
+            env={"TMPDIR": str(tmp)},
+            local_directory=str(tmp),
+        )
+    except BaseException:
+        restore_environ(environ)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     client = Client(cluster)
     try:
         yield Cluster(cluster.scheduler_address, tmp, client)

@@ -39,6 +39,7 @@ SHOTS = ROOT / "_build" / "screenshots" / "student_path"
 TOKEN = "lstm-course-test"
 VIEW = {"width": 1280, "height": 900}
 MISTAKE = "[x_t, h_prev] instead of [h_prev, x_t]"
+IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"  # the notebook's kernel is idle
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -113,7 +114,7 @@ def _open_notebook(browser, url: str, path: str):
     page = browser.new_page(viewport=VIEW)
     page.goto(f"{url}/lab/tree/{path}?token={TOKEN}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    page.wait_for_selector(IDLE, timeout=60_000)
     return page
 
 
@@ -129,27 +130,33 @@ _SUMMARY_SHOWN = """() => { const cells = document.querySelectorAll('.jp-Noteboo
 
 def _restart(page) -> None:
     """Kernel → Restart Kernel…, accepted; returns once the new kernel is idle."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     _menu(page, "Kernel", "Restart Kernel…")
     page.locator(".jp-Dialog-button.jp-mod-accept").click()
-    page.wait_for_timeout(1_000)  # the indicator leaves "idle" once the restart is under way
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    try:  # the indicator leaves "idle" while the kernel restarts (a quick restart may hide it)
+        page.wait_for_selector(IDLE, state="detached", timeout=5_000)
+    except PlaywrightTimeout:
+        pass
+    page.wait_for_selector(IDLE, timeout=60_000)
 
 
 def _restart_and_run_all(page) -> None:
-    """Restart the kernel, then Run → Run All Cells, as the exercises tell students to; returns
-    once the summary (the last cell) has printed.
+    """Restart the kernel, wait for it, then Run → Run All Cells; returns once the summary (the
+    last cell) has printed.
 
-    Restarting and running in one command (Kernel → Restart Kernel and Run All Cells…) races the
-    restart against the first execute requests in JupyterLab (jupyterlab/jupyterlab#13361): in two
-    full CI runs of five the new kernel ran nothing for minutes. So the restart is awaited first;
-    should the run still stall, the page is kept as a screenshot and the kernel restarted again.
+    The exercises tell students to use Kernel → Restart Kernel and Run All Cells…, which does the
+    same in one command; in this headless browser that command raced the restart against the
+    first execute requests (jupyterlab/jupyterlab#13361: in two full CI runs of five the new
+    kernel ran nothing for minutes), so the test awaits the restart first. Should the run still
+    stall, the page is kept as a screenshot and the kernel restarted once more.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for attempt in (1, 2):
-        _restart(page)
-        _menu(page, "Run", "Run All Cells")
         try:
+            _restart(page)
+            _menu(page, "Run", "Run All Cells")
             page.wait_for_function(_SUMMARY_SHOWN, timeout=90_000 * attempt)
             return
         except PlaywrightTimeout:

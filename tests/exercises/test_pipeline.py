@@ -49,9 +49,9 @@ WORKERS = 2
 
 
 # The planted mistakes graded through the cycle (see the module's docstring).
-CHECKED_HERE = {student for _, student, _ in CAUSES} | {"xh-order"}
+CHECKED_HERE = {(a, student) for a, student, _ in CAUSES} | {("ex03_forget_gate", "xh-order")}
 THROUGH_CYCLE = {
-    a: [row for k, row in enumerate(rows) if k == 0 or row[0] in CHECKED_HERE]
+    a: [row for k, row in enumerate(rows) if k == 0 or (a, row[0]) in CHECKED_HERE]
     for a, rows in MUTATIONS.items()
 }
 
@@ -250,17 +250,31 @@ def test_mistake_gets_partial_credit_and_is_named(graded, assignment, mutation):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_runner_agrees_with_nbgrader(graded, assignment):
-    """``diagnosis.grade``, which grades the planted mistakes not sent through the cycle, gives
-    nbgrader's score to the solution and to every wrong answer graded here."""
+    """``diagnosis.grade``, which grades the planted mistakes not sent through the cycle, agrees
+    with nbgrader on the solution and on every wrong answer graded here: the same score, the same
+    failing tests, and a "Likely mistake" line in the same ones."""
     solution = json.loads(notebook_path(ROOT / "solutions", assignment).read_text())
     rows = (THROUGH_CYCLE.get(assignment, []) + REWRITES.get(assignment, [])
             + IN_PLACE.get(assignment, []))  # fmt: skip
-    in_process = {"solution": grade(assignment, {}).score}
+    in_process = {"solution": grade(assignment, {})}
     for row in rows:
-        cell_id, source = answer(solution, row)
-        in_process[row[0]] = grade(assignment, {cell_id: source}).score
-    by_nbgrader = scores(graded[assignment], assignment)
-    assert {s: by_nbgrader[s][0] for s in in_process} == pytest.approx(in_process)
+        in_process[row[0]] = grade(assignment, dict([answer(solution, row)]))
+    course = graded[assignment]
+    by_nbgrader = scores(course, assignment)
+    for student, here in in_process.items():
+        assert (here.score, here.max_score) == pytest.approx(by_nbgrader[student]), student
+        failing = {
+            c["metadata"]["nbgrader"]["grade_id"]: " ".join(
+                o.get("evalue", "") for o in c["outputs"] if o["output_type"] == "error"
+            )
+            for c in graded_cells(course, assignment, student)
+            if any(o["output_type"] == "error" for o in c["outputs"])
+        }
+        assert set(failing) == set(here.messages), student
+        named = {g for g, text in failing.items() if "Likely mistake: " in text}
+        assert named == {g for g, text in here.messages.items() if "Likely mistake: " in text}, (
+            student
+        )
 
 
 IN_PLACE_ROWS = [(a, m) for a, rows in IN_PLACE.items() if a in ASSIGNMENTS for m in rows]
