@@ -113,9 +113,14 @@ def lab(course):
 def _open_notebook(browser, url: str, path: str):
     page = browser.new_page(viewport=VIEW)
     page.goto(f"{url}/lab/tree/{path}?token={TOKEN}&reset")
+    _wait_ready(page)
+    return page
+
+
+def _wait_ready(page) -> None:
+    """Until the notebook's cells are shown and its kernel is idle."""
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_selector(IDLE, timeout=60_000)
-    return page
 
 
 def _menu(page, menu: str, item: str) -> None:
@@ -160,8 +165,7 @@ def _run_all(page) -> None:
                 _restart(page)
             elif attempt == 3:
                 page.reload()
-                page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-                page.wait_for_selector(IDLE, timeout=60_000)
+                _wait_ready(page)
             _menu(page, "Run", "Run All Cells")
             page.wait_for_function(_SUMMARY_SHOWN, timeout=90_000 if attempt == 1 else 150_000)
             return

@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from diagnosis import answer, grade, strip_markers
+from diagnosis import LIKELY, answer, grade, strip_markers
 from mistakes import CAUSES, IN_PLACE, MUTATIONS, REWRITES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +54,12 @@ THROUGH_CYCLE = {
     a: [row for k, row in enumerate(rows) if k == 0 or (a, row[0]) in CHECKED_HERE]
     for a, rows in MUTATIONS.items()
 }
+
+
+def wrong_rows(assignment: str) -> list[tuple]:
+    """The rows of ``mistakes/`` graded through the cycle for ``assignment``."""
+    return (THROUGH_CYCLE.get(assignment, []) + REWRITES.get(assignment, [])
+            + IN_PLACE.get(assignment, []))  # fmt: skip
 
 
 def notebook_path(base: Path, assignment: str) -> Path:
@@ -101,8 +107,7 @@ def grade_group(course: Path, assignments: list[str]) -> None:
         released = json.loads(notebook_path(course / "exercises", assignment).read_text())
         solution = json.loads(source.read_text())
         students = {"solution": solution, "blank": released}
-        rows = THROUGH_CYCLE.get(assignment, []) + REWRITES.get(assignment, [])
-        for row in rows + IN_PLACE.get(assignment, []):
+        for row in wrong_rows(assignment):
             students[row[0]] = submission(released, solution, row)
         for student, nb in students.items():
             target = course / "submitted" / student / assignment / source.name
@@ -151,6 +156,18 @@ def graded_cells(course: Path, assignment: str, student: str, every=False) -> li
         for c in nb["cells"]
         if c["cell_type"] == "code" and (every or c["metadata"].get("nbgrader", {}).get("grade"))
     ]
+
+
+def failing_tests(course: Path, assignment: str, student: str) -> dict[str, str]:
+    """{grade id: the error's message} of each graded cell that failed in ``student``'s
+    autograded notebook."""
+    return {
+        c["metadata"]["nbgrader"]["grade_id"]: " ".join(
+            o.get("evalue", "") for o in c["outputs"] if o["output_type"] == "error"
+        )
+        for c in graded_cells(course, assignment, student)
+        if any(o["output_type"] == "error" for o in c["outputs"])
+    }
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -254,27 +271,17 @@ def test_the_runner_agrees_with_nbgrader(graded, assignment):
     with nbgrader on the solution and on every wrong answer graded here: the same score, the same
     failing tests, and a "Likely mistake" line in the same ones."""
     solution = json.loads(notebook_path(ROOT / "solutions", assignment).read_text())
-    rows = (THROUGH_CYCLE.get(assignment, []) + REWRITES.get(assignment, [])
-            + IN_PLACE.get(assignment, []))  # fmt: skip
     in_process = {"solution": grade(assignment, {})}
-    for row in rows:
+    for row in wrong_rows(assignment):
         in_process[row[0]] = grade(assignment, dict([answer(solution, row)]))
     course = graded[assignment]
     by_nbgrader = scores(course, assignment)
     for student, here in in_process.items():
         assert (here.score, here.max_score) == pytest.approx(by_nbgrader[student]), student
-        failing = {
-            c["metadata"]["nbgrader"]["grade_id"]: " ".join(
-                o.get("evalue", "") for o in c["outputs"] if o["output_type"] == "error"
-            )
-            for c in graded_cells(course, assignment, student)
-            if any(o["output_type"] == "error" for o in c["outputs"])
-        }
+        failing = failing_tests(course, assignment, student)
         assert set(failing) == set(here.messages), student
-        named = {g for g, text in failing.items() if "Likely mistake: " in text}
-        assert named == {g for g, text in here.messages.items() if "Likely mistake: " in text}, (
-            student
-        )
+        named = {g for g, text in failing.items() if LIKELY in text}
+        assert named == {g for g, text in here.messages.items() if LIKELY in text}, student
 
 
 IN_PLACE_ROWS = [(a, m) for a, rows in IN_PLACE.items() if a in ASSIGNMENTS for m in rows]
@@ -301,14 +308,7 @@ def test_a_sequence_test_names_the_students_own_cell_when_it_is_wrong(
     graded, assignment, student, phrase
 ):
     course = graded[assignment]
-    nb = json.loads(notebook_path(course / "autograded" / student, assignment).read_text())
-    errors = {
-        c["metadata"]["nbgrader"]["grade_id"]: o.get("evalue", "")
-        for c in nb["cells"]
-        if c["metadata"].get("nbgrader", {}).get("grade")
-        for o in c["outputs"]
-        if o["output_type"] == "error"
-    }
+    errors = failing_tests(course, assignment, student)
     blamed = [grade_id for grade_id, message in errors.items() if phrase in message]
     assert blamed, f"no test of {student} says {phrase!r}"
     for grade_id in blamed:  # the loop is not blamed for the cell's mistake
